@@ -1,0 +1,46 @@
+/*
+ * aegis_internal.h: the AEGIS-128L steps behind vsr_checksum, one implementation at a time.
+ *
+ * The public API only needs key = nonce = 0 and an empty message. The tests need more: the
+ * draft's AEAD vectors use other keys, nonces and messages, and every implementation must be
+ * checked against them. So the steps are exposed here (hidden from the shared library's ABI)
+ * and the test file builds encryption out of them.
+ *
+ * A state is 8 AES blocks of 16 bytes, S0..S7, in memory order. `impl` may be AUTO; every
+ * other value must be available on this CPU (asserted).
+ */
+#ifndef CS_AEGIS_INTERNAL_H
+#define CS_AEGIS_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vsr.h"
+
+#if defined(__GNUC__) || defined(__clang__)
+#define CS_INTERNAL __attribute__((visibility("hidden")))
+#else
+#define CS_INTERNAL
+#endif
+
+enum {
+    CS_AEGIS_BLOCK_SIZE = 32, /* bytes absorbed by one Update(M0, M1) */
+    CS_AEGIS_STATE_BLOCKS = 8,
+};
+
+/* The state after Init(key = 0, nonce = 0). Every checksum starts here. */
+CS_INTERNAL extern const uint8_t cs_aegis_state_zero[8][16];
+
+/* Init(key, nonce): the draft's 10 rounds of Update(nonce, key) from the constants. */
+CS_INTERNAL void cs_aegis_init(vsr_checksum_impl impl, uint8_t state[8][16], const uint8_t key[16],
+                               const uint8_t nonce[16]);
+
+/* Update(M0, M1) once per 32-byte block, M0 the first half: absorbs AD or a plaintext. */
+CS_INTERNAL void cs_aegis_absorb(vsr_checksum_impl impl, uint8_t state[8][16],
+                                 const uint8_t *blocks, size_t block_count);
+
+/* Finalize: the 128-bit tag for ad_size bytes of AD and msg_size bytes of message. */
+CS_INTERNAL void cs_aegis_finalize(vsr_checksum_impl impl, uint8_t state[8][16], uint64_t ad_size,
+                                   uint64_t msg_size, uint8_t tag[16]);
+
+#endif

@@ -1,0 +1,539 @@
+/*
+ * test_checksum: AEGIS-128L known answers, agreement of every implementation, streaming,
+ * and the header helpers.
+ *
+ * Usage: test_checksum DATA_DIR (reads DATA_DIR/aegis128l.txt).
+ */
+#define _POSIX_C_SOURCE 200809L /* fork, waitpid */
+
+#include <stdalign.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__unix__)
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#endif
+
+#include "../src/aegis_internal.h"
+#include "testing.h"
+#include "vsr.h"
+
+/*
+ * How many lines of each kind aegis128l.txt holds. Checking the count means a line the
+ * parser skipped, or a file that failed to load, fails the test instead of passing quietly.
+ */
+enum {
+    VECTORS_AEAD = 3,
+    VECTORS_CHECKSUM = 16,
+    VECTORS_ZEROS = 1,
+    HEX_BYTES_MAX = 1024,
+    FIELDS_MAX = 16,
+};
+
+static const vsr_checksum_impl impls_all[] = {
+    VSR_CHECKSUM_IMPL_PORTABLE,
+    VSR_CHECKSUM_IMPL_AESNI,
+    VSR_CHECKSUM_IMPL_ARMV8,
+};
+#define IMPLS_ALL_COUNT (sizeof(impls_all) / sizeof(impls_all[0]))
+
+static vsr_checksum_impl impls[IMPLS_ALL_COUNT];
+static size_t impls_count;
+
+static void impls_collect(void) {
+    impls_count = 0;
+    for (size_t i = 0; i < IMPLS_ALL_COUNT; i++) {
+        if (vsr_checksum_impl_available(impls_all[i])) {
+            impls[impls_count++] = impls_all[i];
+        }
+    }
+}
+
+static void *xmalloc(size_t size) {
+    void *p = malloc(size > 0 ? size : 1);
+    if (p == NULL) {
+        fprintf(stderr, "out of memory (%zu bytes)\n", size);
+        exit(2);
+    }
+    return p;
+}
+
+static void fill_random(uint8_t *bytes, size_t size, uint64_t *seed) {
+    for (size_t i = 0; i < size; i++) {
+        bytes[i] = (uint8_t)testing_random(seed);
+    }
+}
+
+static void format_u128(vsr_u128 x, char out[33]) {
+    snprintf(out, 33, "%016llx%016llx", (unsigned long long)VSR_U128_HI(x),
+             (unsigned long long)VSR_U128_LO(x));
+}
+
+/* ---- A general AEGIS-128L encryption, built from the library's steps ---- */
+
+static void absorb_padded(vsr_checksum_impl impl, uint8_t state[8][16], const uint8_t *bytes,
+                          size_t size) {
+    for (size_t offset = 0; offset < size; offset += CS_AEGIS_BLOCK_SIZE) {
+        uint8_t block[CS_AEGIS_BLOCK_SIZE] = {0};
+        size_t take = size - offset < CS_AEGIS_BLOCK_SIZE ? size - offset : CS_AEGIS_BLOCK_SIZE;
+        memcpy(block, bytes + offset, take);
+        cs_aegis_absorb(impl, state, block, 1);
+    }
+}
+
+/* Enc(xi): ci = xi ^ (z0 || z1), then Update(xi); a short last block is padded then cut. */
+static void encrypt_padded(vsr_checksum_impl impl, uint8_t state[8][16], const uint8_t *msg,
+                           size_t size, uint8_t *ciphertext) {
+    for (size_t offset = 0; offset < size; offset += CS_AEGIS_BLOCK_SIZE) {
+        uint8_t block[CS_AEGIS_BLOCK_SIZE] = {0};
+        uint8_t out[CS_AEGIS_BLOCK_SIZE];
+        size_t take = size - offset < CS_AEGIS_BLOCK_SIZE ? size - offset : CS_AEGIS_BLOCK_SIZE;
+        memcpy(block, msg + offset, take);
+        for (size_t j = 0; j < 16; j++) {
+            uint8_t z0 = (uint8_t)(state[6][j] ^ state[1][j] ^ (state[2][j] & state[3][j]));
+            uint8_t z1 = (uint8_t)(state[2][j] ^ state[5][j] ^ (state[6][j] & state[7][j]));
+            out[j] = (uint8_t)(block[j] ^ z0);
+            out[16 + j] = (uint8_t)(block[16 + j] ^ z1);
+        }
+        cs_aegis_absorb(impl, state, block, 1);
+        memcpy(ciphertext + offset, out, take);
+    }
+}
+
+static void aegis_encrypt(vsr_checksum_impl impl, const uint8_t key[16], const uint8_t nonce[16],
+                          const uint8_t *ad, size_t ad_size, const uint8_t *msg, size_t msg_size,
+                          uint8_t *ciphertext, uint8_t tag[16]) {
+    uint8_t state[8][16];
+    cs_aegis_init(impl, state, key, nonce);
+    absorb_padded(impl, state, ad, ad_size);
+    encrypt_padded(impl, state, msg, msg_size, ciphertext);
+    cs_aegis_finalize(impl, state, ad_size, msg_size, tag);
+}
+
+/* ---- Parsing aegis128l.txt ---- */
+
+static int hex_digit(char c) {
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+/* A hex byte string, or "-" for empty. */
+static bool parse_hex_bytes(const char *text, uint8_t *out, size_t capacity, size_t *size) {
+    *size = 0;
+    if (strcmp(text, "-") == 0) {
+        return true;
+    }
+    size_t length = strlen(text);
+    if (length == 0 || length % 2 != 0 || length / 2 > capacity) {
+        return false;
+    }
+    for (size_t i = 0; i < length / 2; i++) {
+        int hi = hex_digit(text[2 * i]);
+        int lo = hex_digit(text[2 * i + 1]);
+        if (hi < 0 || lo < 0) {
+            return false;
+        }
+        out[i] = (uint8_t)(hi << 4 | lo);
+    }
+    *size = length / 2;
+    return true;
+}
+
+/* Exactly 32 hex digits, most significant first. */
+static bool parse_u128(const char *text, vsr_u128 *out) {
+    if (strlen(text) != 32) {
+        return false;
+    }
+    vsr_u128 value = 0;
+    for (size_t i = 0; i < 32; i++) {
+        int digit = hex_digit(text[i]);
+        if (digit < 0) {
+            return false;
+        }
+        value = value << 4 | (vsr_u128)(unsigned)digit;
+    }
+    *out = value;
+    return true;
+}
+
+static bool parse_size(const char *text, size_t *out) {
+    char *end = NULL;
+    unsigned long long value = strtoull(text, &end, 10);
+    if (end == text || *end != '\0' || value > 1024 * 1024) {
+        return false;
+    }
+    *out = (size_t)value;
+    return true;
+}
+
+static size_t split_fields(char *line, char *fields[FIELDS_MAX]) {
+    size_t count = 0;
+    char *p = line;
+    while (*p != '\0') {
+        while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n') {
+            *p++ = '\0';
+        }
+        if (*p == '\0') {
+            break;
+        }
+        if (count == FIELDS_MAX) {
+            return FIELDS_MAX + 1;
+        }
+        fields[count++] = p;
+        while (*p != '\0' && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n') {
+            p++;
+        }
+    }
+    return count;
+}
+
+/* ---- Checking one vector line ---- */
+
+static bool check_aead(char *fields[FIELDS_MAX], size_t count) {
+    static uint8_t key[HEX_BYTES_MAX], nonce[HEX_BYTES_MAX], ad[HEX_BYTES_MAX];
+    static uint8_t msg[HEX_BYTES_MAX], ct[HEX_BYTES_MAX], tag[HEX_BYTES_MAX];
+    size_t key_size, nonce_size, ad_size, msg_size, ct_size, tag_size;
+    if (count != 8 || strcmp(fields[5], "->") != 0 ||
+        !parse_hex_bytes(fields[1], key, HEX_BYTES_MAX, &key_size) ||
+        !parse_hex_bytes(fields[2], nonce, HEX_BYTES_MAX, &nonce_size) ||
+        !parse_hex_bytes(fields[3], ad, HEX_BYTES_MAX, &ad_size) ||
+        !parse_hex_bytes(fields[4], msg, HEX_BYTES_MAX, &msg_size) ||
+        !parse_hex_bytes(fields[6], ct, HEX_BYTES_MAX, &ct_size) ||
+        !parse_hex_bytes(fields[7], tag, HEX_BYTES_MAX, &tag_size)) {
+        return false;
+    }
+    if (key_size != 16 || nonce_size != 16 || tag_size != 16 || ct_size != msg_size) {
+        return false;
+    }
+    static const uint8_t zero[16] = {0};
+    bool is_checksum = memcmp(key, zero, 16) == 0 && memcmp(nonce, zero, 16) == 0 && msg_size == 0;
+    for (size_t i = 0; i < impls_count; i++) {
+        uint8_t ct_got[HEX_BYTES_MAX];
+        uint8_t tag_got[16];
+        aegis_encrypt(impls[i], key, nonce, ad, ad_size, msg, msg_size, ct_got, tag_got);
+        CHECK(memcmp(ct_got, ct, msg_size) == 0);
+        CHECK(memcmp(tag_got, tag, 16) == 0);
+        if (is_checksum) {
+            /* Zero key and nonce, no message: exactly what vsr_checksum computes. */
+            vsr_u128 expect;
+            memcpy(&expect, tag, 16);
+            CHECK(vsr_checksum_with(impls[i], ad, ad_size) == expect);
+        }
+    }
+    return true;
+}
+
+/* Every way of computing checksum(bytes): each impl one-shot, streamed whole and bytewise. */
+static void check_checksum_everywhere(const uint8_t *bytes, size_t size, vsr_u128 expect) {
+    char want[33], got[33];
+    vsr_u128 auto_value = vsr_checksum(bytes, size);
+    if (auto_value != expect) {
+        format_u128(expect, want);
+        format_u128(auto_value, got);
+        fprintf(stderr, "checksum of %zu bytes: want %s got %s\n", size, want, got);
+    }
+    CHECK(auto_value == expect);
+    for (size_t i = 0; i < impls_count; i++) {
+        CHECK(vsr_checksum_with(impls[i], bytes, size) == expect);
+        vsr_checksum_stream whole, bytewise;
+        vsr_checksum_stream_init_with(&whole, impls[i]);
+        vsr_checksum_stream_init_with(&bytewise, impls[i]);
+        vsr_checksum_stream_add(&whole, bytes, size);
+        for (size_t j = 0; j < size; j++) {
+            vsr_checksum_stream_add(&bytewise, bytes + j, 1);
+        }
+        CHECK(vsr_checksum_stream_final(&whole) == expect);
+        CHECK(vsr_checksum_stream_final(&bytewise) == expect);
+    }
+}
+
+/* "checksum LEN -> U128" (byte i = i & 0xff) or "zeros LEN -> U128". */
+static bool check_length_line(char *fields[FIELDS_MAX], size_t count, bool zeros) {
+    size_t size;
+    vsr_u128 expect;
+    if (count != 4 || strcmp(fields[2], "->") != 0 || !parse_size(fields[1], &size) ||
+        !parse_u128(fields[3], &expect)) {
+        return false;
+    }
+    uint8_t *bytes = xmalloc(size);
+    for (size_t i = 0; i < size; i++) {
+        bytes[i] = zeros ? 0 : (uint8_t)(i & 0xff);
+    }
+    check_checksum_everywhere(bytes, size, expect);
+    free(bytes);
+    return true;
+}
+
+static void test_vectors(const char *data_dir) {
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/aegis128l.txt", data_dir);
+    FILE *file = fopen(path, "r");
+    if (file == NULL) {
+        fprintf(stderr, "cannot open %s\n", path);
+        CHECK(file != NULL);
+        return;
+    }
+    uint64_t aead = 0, checksum = 0, zeros = 0, line_number = 0;
+    char line[8192];
+    while (fgets(line, sizeof(line), file) != NULL) {
+        line_number++;
+        size_t length = strlen(line);
+        /* A line longer than the buffer would be split in two and misread. */
+        CHECK(length + 1 < sizeof(line) || line[length - 1] == '\n');
+        char *fields[FIELDS_MAX];
+        size_t count = split_fields(line, fields);
+        if (count == 0 || fields[0][0] == '#') {
+            continue;
+        }
+        bool parsed = false;
+        if (strcmp(fields[0], "aead") == 0) {
+            parsed = check_aead(fields, count);
+            aead += parsed;
+        } else if (strcmp(fields[0], "checksum") == 0) {
+            parsed = check_length_line(fields, count, false);
+            checksum += parsed;
+        } else if (strcmp(fields[0], "zeros") == 0) {
+            parsed = check_length_line(fields, count, true);
+            zeros += parsed;
+        }
+        if (!parsed) {
+            fprintf(stderr, "%s:%" PRIu64 ": cannot parse this line\n", path, line_number);
+        }
+        CHECK(parsed);
+    }
+    CHECK(!ferror(file));
+    fclose(file);
+    CHECK_EQ_U64(aead, VECTORS_AEAD);
+    CHECK_EQ_U64(checksum, VECTORS_CHECKSUM);
+    CHECK_EQ_U64(zeros, VECTORS_ZEROS);
+}
+
+/* ---- Properties ---- */
+
+/* The hard-coded Init(0, 0) state is what Init computes, with every implementation. */
+static void test_state_zero(void) {
+    static const uint8_t zero[16] = {0};
+    for (size_t i = 0; i < impls_count; i++) {
+        uint8_t state[8][16];
+        cs_aegis_init(impls[i], state, zero, zero);
+        CHECK(memcmp(state, cs_aegis_state_zero, sizeof(state)) == 0);
+    }
+}
+
+/* Every implementation agrees with the portable one at every length, at odd alignments. */
+static void test_impls_agree(void) {
+    enum { SIZE_MAX_TESTED = 4096, MISALIGN = 16 };
+    uint64_t seed = 0x5eed0001;
+    uint8_t *buffer = xmalloc(SIZE_MAX_TESTED + MISALIGN);
+    fill_random(buffer, SIZE_MAX_TESTED + MISALIGN, &seed);
+    uint64_t disagreements = 0;
+    for (size_t size = 0; size <= SIZE_MAX_TESTED; size++) {
+        const uint8_t *bytes = buffer + testing_random(&seed) % MISALIGN;
+        vsr_u128 expect = vsr_checksum_with(VSR_CHECKSUM_IMPL_PORTABLE, bytes, size);
+        for (size_t i = 0; i < impls_count; i++) {
+            disagreements += vsr_checksum_with(impls[i], bytes, size) != expect;
+        }
+        disagreements += vsr_checksum(bytes, size) != expect;
+    }
+    CHECK_EQ_U64(disagreements, 0);
+    free(buffer);
+}
+
+/* A length to feed next: mostly short pieces around the 32-byte block, sometimes long ones. */
+static size_t random_piece(uint64_t *seed, size_t left) {
+    size_t piece;
+    switch (testing_random(seed) % 4) {
+    case 0: piece = 1; break;
+    case 1: piece = (size_t)(testing_random(seed) % 40); break;
+    case 2:
+        piece = 32 * (size_t)(testing_random(seed) % 4) + (size_t)(testing_random(seed) % 3);
+        break;
+    default: piece = (size_t)(testing_random(seed) % 700); break;
+    }
+    return piece < left ? piece : left;
+}
+
+static void test_stream_splits(void) {
+    enum { SIZE_MAX_TESTED = 3000, PATTERNS = 400 };
+    uint64_t seed = 0x5eed0002;
+    uint8_t *bytes = xmalloc(SIZE_MAX_TESTED);
+    fill_random(bytes, SIZE_MAX_TESTED, &seed);
+    uint64_t mismatches = 0;
+    for (size_t pattern = 0; pattern < PATTERNS; pattern++) {
+        size_t size = (size_t)(testing_random(&seed) % (SIZE_MAX_TESTED + 1));
+        vsr_u128 expect = vsr_checksum_with(VSR_CHECKSUM_IMPL_PORTABLE, bytes, size);
+        for (size_t i = 0; i < impls_count; i++) {
+            vsr_checksum_stream stream;
+            vsr_checksum_stream_init_with(&stream, impls[i]);
+            size_t offset = 0;
+            while (offset < size) {
+                size_t piece = random_piece(&seed, size - offset);
+                vsr_checksum_stream_add(&stream, bytes + offset, piece);
+                offset += piece;
+            }
+            vsr_checksum_stream_add(&stream, NULL, 0); /* an empty add changes nothing */
+            mismatches += vsr_checksum_stream_final(&stream) != expect;
+        }
+    }
+    /* Byte by byte for every short length, with the default implementation. */
+    for (size_t size = 0; size <= 200; size++) {
+        vsr_checksum_stream stream;
+        vsr_checksum_stream_init(&stream);
+        for (size_t j = 0; j < size; j++) {
+            vsr_checksum_stream_add(&stream, bytes + j, 1);
+        }
+        mismatches += vsr_checksum_stream_final(&stream) != vsr_checksum(bytes, size);
+    }
+    CHECK_EQ_U64(mismatches, 0);
+    free(bytes);
+}
+
+/* Flipping any bit the checksum covers (bytes 16..256) or the checksum itself breaks it. */
+static void test_header_bits(uint8_t *header) {
+    uint64_t still_valid = 0;
+    for (size_t byte = 0; byte < VSR_HEADER_SIZE; byte++) {
+        for (unsigned bit = 0; bit < 8; bit++) {
+            header[byte] ^= (uint8_t)(1u << bit);
+            still_valid += vsr_header_checksum_valid(header);
+            header[byte] ^= (uint8_t)(1u << bit);
+        }
+    }
+    CHECK_EQ_U64(still_valid, 0);
+    CHECK(vsr_header_checksum_valid(header));
+}
+
+static void test_header(void) {
+    enum { BODY_SIZE = 100 };
+    uint64_t seed = 0x5eed0003;
+    /* One byte of slack so the helpers also run on a header that is not 16-byte aligned. */
+    alignas(16) uint8_t storage[VSR_HEADER_SIZE + 1];
+    uint8_t body[BODY_SIZE];
+    fill_random(body, sizeof(body), &seed);
+    for (size_t shift = 0; shift <= 1; shift++) {
+        uint8_t *header = storage + shift;
+        fill_random(header, VSR_HEADER_SIZE, &seed);
+        vsr_header_set_checksum_body(header, body, sizeof(body));
+        vsr_header_set_checksum(header);
+        CHECK(vsr_header_checksum_valid(header));
+        CHECK(vsr_header_checksum_body_valid(header, body, sizeof(body)));
+        CHECK(vsr_header_checksum_compute(header) ==
+              vsr_checksum(header + 16, VSR_HEADER_SIZE - 16));
+        vsr_u128 field;
+        memcpy(&field, header, sizeof(field));
+        CHECK(field == vsr_header_checksum_compute(header));
+        memcpy(&field, header + 32, sizeof(field));
+        CHECK(field == vsr_checksum(body, sizeof(body)));
+        test_header_bits(header);
+
+        uint64_t body_still_valid = 0;
+        for (size_t byte = 0; byte < sizeof(body); byte++) {
+            body[byte] ^= 0x10;
+            body_still_valid += vsr_header_checksum_body_valid(header, body, sizeof(body));
+            body[byte] ^= 0x10;
+        }
+        CHECK_EQ_U64(body_still_valid, 0);
+        CHECK(!vsr_header_checksum_body_valid(header, body, sizeof(body) - 1));
+
+        /* An empty body: checksum_body is checksum of nothing, and the header checksum covers it.
+         */
+        vsr_header_set_checksum_body(header, NULL, 0);
+        CHECK(!vsr_header_checksum_valid(header));
+        vsr_header_set_checksum(header);
+        CHECK(vsr_header_checksum_valid(header));
+        CHECK(vsr_header_checksum_body_valid(header, NULL, 0));
+        memcpy(&field, header + 32, sizeof(field));
+        CHECK(field == VSR_U128(0x49f174618255402du, 0xe6e7e3c40d60cc83u));
+    }
+    /* The struct form the rest of the library uses. */
+    vsr_header typed;
+    memset(&typed, 0, sizeof(typed));
+    typed.size = VSR_HEADER_SIZE;
+    vsr_header_set_checksum(&typed);
+    CHECK(typed.checksum == vsr_header_checksum_compute(&typed));
+    CHECK(vsr_header_checksum_valid(&typed));
+}
+
+static void test_names_and_selection(void) {
+    CHECK(vsr_checksum_impl_available(VSR_CHECKSUM_IMPL_AUTO));
+    CHECK(vsr_checksum_impl_available(VSR_CHECKSUM_IMPL_PORTABLE));
+    CHECK(vsr_checksum_impl_selected() != VSR_CHECKSUM_IMPL_AUTO);
+    CHECK(vsr_checksum_impl_available(vsr_checksum_impl_selected()));
+    CHECK(!(vsr_checksum_impl_available(VSR_CHECKSUM_IMPL_AESNI) &&
+            vsr_checksum_impl_available(VSR_CHECKSUM_IMPL_ARMV8)));
+    const vsr_checksum_impl every[] = {VSR_CHECKSUM_IMPL_AUTO, VSR_CHECKSUM_IMPL_PORTABLE,
+                                       VSR_CHECKSUM_IMPL_AESNI, VSR_CHECKSUM_IMPL_ARMV8};
+    for (size_t i = 0; i < 4; i++) {
+        const char *name = vsr_checksum_impl_name(every[i]);
+        CHECK(name != NULL && name[0] != '\0');
+        for (size_t j = 0; j < i; j++) {
+            CHECK(strcmp(name, vsr_checksum_impl_name(every[j])) != 0);
+        }
+    }
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    /* On a CPU with AES-NI the fast path must be the one chosen, or the speed is gone. */
+    if (__builtin_cpu_supports("aes") && __builtin_cpu_supports("sse4.1")) {
+        CHECK(vsr_checksum_impl_selected() == VSR_CHECKSUM_IMPL_AESNI);
+    }
+#endif
+    vsr_checksum_stream stream;
+    vsr_checksum_stream_init(&stream);
+    CHECK(stream.impl == vsr_checksum_impl_selected());
+    printf("checksum implementations available:");
+    for (size_t i = 0; i < impls_count; i++) {
+        printf(" %s", vsr_checksum_impl_name(impls[i]));
+    }
+    printf(" (selected: %s)\n", vsr_checksum_impl_name(vsr_checksum_impl_selected()));
+}
+
+#if defined(__unix__)
+/* Asking for an implementation the CPU lacks is a programmer error: it must abort. */
+static void test_unavailable_aborts(void) {
+    for (size_t i = 0; i < IMPLS_ALL_COUNT; i++) {
+        if (vsr_checksum_impl_available(impls_all[i])) {
+            continue;
+        }
+        fflush(NULL);
+        pid_t pid = fork();
+        CHECK(pid >= 0);
+        if (pid == 0) {
+            if (freopen("/dev/null", "w", stderr) == NULL) {
+                _exit(3);
+            }
+            (void)vsr_checksum_with(impls_all[i], "x", 1);
+            _exit(0);
+        }
+        int status = 0;
+        CHECK(waitpid(pid, &status, 0) == pid);
+        CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+    }
+}
+#endif
+
+int main(int argc, char **argv) {
+    const char *data_dir = testing_data_dir(argc, argv);
+    impls_collect();
+    CHECK(impls_count >= 1 && impls[0] == VSR_CHECKSUM_IMPL_PORTABLE);
+    test_names_and_selection();
+    test_vectors(data_dir);
+    test_state_zero();
+    test_impls_agree();
+    test_stream_splits();
+    test_header();
+#if defined(__unix__)
+    test_unavailable_aborts();
+#endif
+    return testing_done("test_checksum");
+}

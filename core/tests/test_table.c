@@ -1,0 +1,169 @@
+/* The table's operations, against the naive oracle and across hash seeds. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "client_sessions.h"
+#include "fixtures.h"
+#include "naive.h"
+#include "testing.h"
+
+static client_sessions *table_new(uint32_t clients_max, uint64_t hash_seed) {
+    client_sessions *table = NULL;
+    client_sessions_init_status status = client_sessions_init(&table, clients_max, hash_seed);
+    if (status != CLIENT_SESSIONS_INIT_OK) {
+        fprintf(stderr, "init(%u) failed: %s\n", clients_max,
+                client_sessions_init_status_text(status));
+        exit(1);
+    }
+    return table;
+}
+
+static void test_init_limits(void) {
+    client_sessions *table = (client_sessions *)1;
+    CHECK(client_sessions_init(&table, 0, 1) == CLIENT_SESSIONS_INIT_CLIENTS_MAX_INVALID);
+    CHECK(table == NULL);
+    CHECK(client_sessions_init(&table, (1u << 20) + 1, 1) ==
+          CLIENT_SESSIONS_INIT_CLIENTS_MAX_INVALID);
+    CHECK(table == NULL);
+    CHECK(client_sessions_init(&table, 1u << 20, 1) == CLIENT_SESSIONS_INIT_OK);
+    CHECK_EQ_U64(client_sessions_capacity(table), 1u << 20);
+    CHECK_EQ_U64(client_sessions_count(table), 0);
+    client_sessions_deinit(table);
+    client_sessions_deinit(NULL);
+}
+
+static void test_basic_operations(void) {
+    client_sessions *table = table_new(4, 99);
+    vsr_header_reply r1 = fixture_reply(11, 5, 0);
+    vsr_header_reply r2 = fixture_reply(22, 6, 0);
+    CHECK_EQ_U64(client_sessions_put(table, 5, &r1), 0);
+    CHECK_EQ_U64(client_sessions_put(table, 6, &r2), 1);
+    CHECK_EQ_U64(client_sessions_count(table), 2);
+
+    client_sessions_entry entry;
+    CHECK(client_sessions_get(table, 22, &entry));
+    CHECK_EQ_U64(entry.slot, 1);
+    CHECK_EQ_U64(entry.session, 6);
+    CHECK(entry.header->checksum == r2.checksum);
+    CHECK(!client_sessions_get(table, 33, &entry));
+    CHECK_EQ_U64(client_sessions_slot_for_client(table, 11), 0);
+    CHECK_EQ_U64(client_sessions_slot_for_client(table, 33), VSR_SLOT_NONE);
+
+    /* slot_for_header matches only the stored reply's checksum. */
+    CHECK_EQ_U64(client_sessions_slot_for_header(table, &r1), 0);
+    vsr_header_reply r1_next = fixture_reply(11, 9, 1);
+    CHECK_EQ_U64(client_sessions_slot_for_header(table, &r1_next), VSR_SLOT_NONE);
+    CHECK_EQ_U64(client_sessions_put(table, 5, &r1_next), 0);
+    CHECK_EQ_U64(client_sessions_slot_for_header(table, &r1_next), 0);
+    CHECK_EQ_U64(client_sessions_slot_for_header(table, &r1), VSR_SLOT_NONE);
+    CHECK_EQ_U64(client_sessions_count(table), 2);
+
+    /* Remove frees and zeroes the slot; the next new client takes the lowest free slot. */
+    client_sessions_remove(table, 11);
+    CHECK_EQ_U64(client_sessions_count(table), 1);
+    CHECK_EQ_U64(client_sessions_slot_for_client(table, 11), VSR_SLOT_NONE);
+    vsr_header_reply r3 = fixture_reply(33, 10, 0);
+    CHECK_EQ_U64(client_sessions_put(table, 10, &r3), 0);
+
+    /* Fill, then evictee is the smallest commit, not the lowest slot. */
+    vsr_header_reply r4 = fixture_reply(44, 11, 0);
+    vsr_header_reply r5 = fixture_reply(55, 12, 0);
+    CHECK_EQ_U64(client_sessions_put(table, 11, &r4), 2);
+    CHECK_EQ_U64(client_sessions_put(table, 12, &r5), 3);
+    CHECK(client_sessions_evictee(table) == 22);
+    vsr_header_reply r2_next = fixture_reply(22, 13, 1);
+    client_sessions_put(table, 6, &r2_next);
+    CHECK(client_sessions_evictee(table) == 33);
+
+    /* The iterator visits occupied slots in slot order. */
+    client_sessions_remove(table, 44);
+    client_sessions_iterator it;
+    client_sessions_iterator_init(&it, table);
+    uint32_t slots[4], count = 0;
+    while (client_sessions_iterator_next(&it, &entry) && count < 4) slots[count++] = entry.slot;
+    CHECK_EQ_U64(count, 3);
+    CHECK(count == 3 && slots[0] == 0 && slots[1] == 1 && slots[2] == 3);
+
+    client_sessions_reset(table);
+    CHECK_EQ_U64(client_sessions_count(table), 0);
+    CHECK_EQ_U64(client_sessions_slot_for_client(table, 22), VSR_SLOT_NONE);
+    uint8_t encoded[4 * 264], zero[4 * 264] = {0};
+    client_sessions_encode(table, encoded, sizeof(encoded));
+    CHECK(memcmp(encoded, zero, sizeof(zero)) == 0);
+    client_sessions_deinit(table);
+}
+
+/* Random put/update/evict/remove against the oracle; encodings compared as it goes. */
+static void test_against_naive(uint32_t clients_max, uint32_t operations, uint64_t seed) {
+    client_sessions *a = table_new(clients_max, seed);
+    client_sessions *b = table_new(clients_max, ~seed * 31);
+    naive oracle;
+    naive_init(&oracle, clients_max);
+    uint64_t size = client_sessions_encode_size(clients_max);
+    uint8_t *bytes_a = malloc(size), *bytes_b = malloc(size), *bytes_n = malloc(size);
+    uint64_t random = seed, commit = 0, client_next = 1;
+    uint32_t mismatches = 0;
+    for (uint32_t i = 0; i < operations && mismatches < 5; i++) {
+        uint64_t roll = testing_random(&random) % 100;
+        commit++;
+        if (roll < 45 && oracle.count > 0) { /* update an existing client */
+            uint32_t pick = (uint32_t)(testing_random(&random) % clients_max);
+            while (oracle.sessions[pick] == 0) pick = (pick + 1) % clients_max;
+            vsr_header_reply reply =
+                fixture_reply(oracle.headers[pick].client, commit, (uint32_t)i + 1);
+            uint64_t session = oracle.sessions[pick];
+            uint32_t slot = naive_put(&oracle, session, &reply);
+            mismatches += client_sessions_put(a, session, &reply) != slot;
+            mismatches += client_sessions_put(b, session, &reply) != slot;
+        } else if (roll < 55 && oracle.count > 0) { /* remove */
+            uint32_t pick = (uint32_t)(testing_random(&random) % clients_max);
+            while (oracle.sessions[pick] == 0) pick = (pick + 1) % clients_max;
+            vsr_u128 client = oracle.headers[pick].client;
+            naive_remove(&oracle, client);
+            client_sessions_remove(a, client);
+            client_sessions_remove(b, client);
+        } else { /* register, evicting first when full */
+            if (oracle.count == clients_max) {
+                vsr_u128 evictee = naive_evictee(&oracle);
+                mismatches += client_sessions_evictee(a) != evictee;
+                mismatches += client_sessions_evictee(b) != evictee;
+                naive_remove(&oracle, evictee);
+                client_sessions_remove(a, evictee);
+                client_sessions_remove(b, evictee);
+            }
+            vsr_u128 client = VSR_U128(testing_random(&random), client_next++);
+            vsr_header_reply reply = fixture_reply(client, commit, 0);
+            uint32_t slot = naive_put(&oracle, commit, &reply);
+            mismatches += client_sessions_put(a, commit, &reply) != slot;
+            mismatches += client_sessions_put(b, commit, &reply) != slot;
+        }
+        mismatches += client_sessions_count(a) != oracle.count;
+        if (i % 997 == 0 || i + 1 == operations) {
+            naive_encode(&oracle, bytes_n);
+            client_sessions_encode(a, bytes_a, size);
+            client_sessions_encode(b, bytes_b, size);
+            mismatches += memcmp(bytes_a, bytes_n, size) != 0;
+            mismatches += memcmp(bytes_b, bytes_n, size) != 0;
+        }
+    }
+    if (mismatches != 0)
+        fprintf(stderr, "clients_max %u: %u mismatches\n", clients_max, mismatches);
+    CHECK_EQ_U64(mismatches, 0);
+    free(bytes_a);
+    free(bytes_b);
+    free(bytes_n);
+    naive_deinit(&oracle);
+    client_sessions_deinit(a);
+    client_sessions_deinit(b);
+}
+
+int main(void) {
+    test_init_limits();
+    test_basic_operations();
+    test_against_naive(1, 20000, 1);
+    test_against_naive(2, 20000, 2);
+    test_against_naive(7, 100000, 3);
+    test_against_naive(64, 100000, 4);
+    test_against_naive(1000, 30000, 5);
+    return testing_done("table");
+}
