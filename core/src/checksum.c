@@ -18,7 +18,7 @@
 #include "assert.h"
 #include "vsr.h"
 
-#if defined(__x86_64__) || defined(__i386__)
+#if defined(__x86_64__)
 #define CS_HAVE_AESNI 1
 #include <cpuid.h>
 #include <immintrin.h>
@@ -122,7 +122,8 @@ static inline void copy_tail(uint8_t *out, const uint8_t *bytes, size_t size) {
 /*
  * One AES block as four little-endian column words: byte r of column c is state byte
  * 4c + r, the layout AES-NI and NEON use. Table lookups indexed by data are not constant
- * time, which is fine here: the key is public (zero) and so is what we checksum.
+ * time; that is fine for a checksum with a zero key, which guards against corruption, not
+ * against someone timing us to learn the bytes.
  */
 typedef struct pblock {
     uint32_t w[4];
@@ -485,6 +486,7 @@ vsr_checksum_impl vsr_checksum_impl_selected(void) {
     return (vsr_checksum_impl)cached;
 }
 
+/* One accelerated path per architecture at most, so it is available exactly when selected. */
 bool vsr_checksum_impl_available(vsr_checksum_impl impl) {
     switch (impl) {
     case VSR_CHECKSUM_IMPL_AUTO:
@@ -583,7 +585,7 @@ static vsr_u128 checksum_generic(vsr_checksum_impl impl, const uint8_t *bytes, s
     }
     if (tail > 0) {
         uint8_t last[CS_AEGIS_BLOCK_SIZE] = {0};
-        memcpy(last, bytes + full * CS_AEGIS_BLOCK_SIZE, tail);
+        copy_tail(last, bytes + full * CS_AEGIS_BLOCK_SIZE, tail);
         cs_aegis_absorb(impl, state, last, 1);
     }
     vsr_u128 out;

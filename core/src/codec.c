@@ -14,8 +14,23 @@ void client_sessions_encode(const client_sessions *table, void *out, uint64_t ou
     /* The slot arrays are kept in the encoded layout, and free slots are kept zero. */
     uint8_t *bytes = out;
     memcpy(bytes, table->headers, clients_max * sizeof(vsr_header_reply));
+#if defined(CS_MUTANT_ENCODE_SESSIONS_OFFSET)
+    memcpy(bytes + clients_max * sizeof(vsr_header_reply) + 8, table->sessions,
+           (clients_max - 1) * sizeof(uint64_t));
+    memset(bytes + clients_max * sizeof(vsr_header_reply), 0, 8);
+#else
     memcpy(bytes + clients_max * sizeof(vsr_header_reply), table->sessions,
            clients_max * sizeof(uint64_t));
+#endif
+#if defined(CS_MUTANT_ENCODE_PADDING_GARBAGE)
+    /* A stale byte (the count) in the reserved bytes of the first free slot. */
+    for (uint32_t slot = 0; slot < table->clients_max; slot++) {
+        if (table->sessions[slot] == 0) {
+            bytes[(uint64_t)slot * sizeof(vsr_header_reply) + 250] = (uint8_t)(table->count | 1);
+            break;
+        }
+    }
+#endif
 }
 
 static vsr_error error_at(vsr_error_code code, uint32_t slot) {
@@ -57,8 +72,19 @@ enum { DECODE_PREFETCH_DISTANCE = 8 };
 /* Every rule of one occupied slot that needs no other slot. */
 static vsr_error_code slot_validate(const vsr_header_reply *header, uint64_t session) {
     vsr_error_code code = vsr_header_reply_validate(header);
+#if defined(CS_MUTANT_DECODE_SKIP_CHECKSUM)
+    if (code == VSR_ERROR_HEADER_CHECKSUM) {
+        vsr_header_reply resealed = *header;
+        vsr_header_set_checksum(&resealed);
+        code = vsr_header_reply_validate(&resealed);
+    }
+#endif
     if (code != VSR_ERROR_OK) return code;
+#if defined(CS_MUTANT_DECODE_SKIP_SESSION_CHECK)
+    (void)session;
+#else
     if (session > header->commit) return VSR_ERROR_SESSION_AFTER_COMMIT;
+#endif
     return VSR_ERROR_OK;
 }
 
@@ -81,9 +107,11 @@ static vsr_error decode_slots(client_sessions *table) {
         }
         vsr_error_code code = slot_validate(header, session);
         if (code != VSR_ERROR_OK) return error_at(code, slot);
+#if !defined(CS_MUTANT_DECODE_ALLOW_DUPLICATE_CLIENT)
         if (cs_index_find(table, header->client) != VSR_SLOT_NONE) {
             return error_at(VSR_ERROR_DUPLICATE_CLIENT, slot);
         }
+#endif
         if (!commit_set_add(table, header->commit)) {
             return error_at(VSR_ERROR_DUPLICATE_COMMIT, slot);
         }
@@ -108,10 +136,22 @@ vsr_error client_sessions_decode(client_sessions *table, const void *bytes, uint
     memcpy(table->sessions, input + clients_max * sizeof(vsr_header_reply),
            clients_max * sizeof(uint64_t));
     vsr_error error = decode_slots(table);
+#if defined(CS_MUTANT_DECODE_KEEPS_PARTIAL)
+    /* Only the slots from the failing one on are cleared. */
+    if (error.code != VSR_ERROR_OK) {
+        for (uint32_t slot = error.slot; slot < table->clients_max; slot++) {
+            memset(&table->headers[slot], 0, sizeof(table->headers[slot]));
+            table->sessions[slot] = 0;
+        }
+        cs_heap_build(table);
+        return error;
+    }
+#else
     if (error.code != VSR_ERROR_OK) {
         client_sessions_reset(table);
         return error;
     }
+#endif
     cs_heap_build(table);
     return error;
 }
