@@ -171,9 +171,10 @@ static void heap_place(client_sessions *table, uint32_t position, cs_heap_entry 
     table->heap_position[entry.slot] = position;
 }
 
-static void heap_sift_up(client_sessions *table, uint32_t position) {
+/* Moves the entry at position up while it is smaller than its parent, never above top. */
+static void heap_sift_up(client_sessions *table, uint32_t position, uint32_t top) {
     cs_heap_entry entry = table->heap[position];
-    while (position > 0) {
+    while (position > top) {
         uint32_t parent = (position - 1) / 2;
         if (!heap_less(entry, table->heap[parent])) break;
         heap_place(table, position, table->heap[parent]);
@@ -183,10 +184,12 @@ static void heap_sift_up(client_sessions *table, uint32_t position) {
 }
 
 /* Floyd's variant: walk the hole down to a leaf along the smaller child (one comparison a
- * level, no early exit), then sift the entry up from there. An updated client's commit is
+ * level, no early exit), then sift the entry up from there, but not above where it started:
+ * during the heap build the nodes above are not a heap yet. An updated client's commit is
  * almost always the largest in the table, so the entry belongs at the bottom and the
  * sift up stops at once: about half the comparisons of the textbook loop. */
 static void heap_sift_down(client_sessions *table, uint32_t position, uint32_t heap_size) {
+    uint32_t top = position;
     cs_heap_entry entry = table->heap[position];
     for (;;) {
         uint32_t child = 2 * position + 1;
@@ -198,7 +201,7 @@ static void heap_sift_down(client_sessions *table, uint32_t position, uint32_t h
         position = child;
     }
     heap_place(table, position, entry);
-    heap_sift_up(table, position);
+    heap_sift_up(table, position, top);
 }
 
 void cs_heap_build(client_sessions *table) {
@@ -219,7 +222,7 @@ static void heap_remove(client_sessions *table, uint32_t slot) {
     if (position != last) {
         heap_place(table, position, table->heap[last]);
         heap_sift_down(table, position, last);
-        heap_sift_up(table, position);
+        heap_sift_up(table, position, 0);
     }
 }
 
@@ -403,7 +406,7 @@ uint32_t client_sessions_put(client_sessions *table, uint64_t session,
     cs_heap_entry entry = {reply->commit, slot};
     heap_place(table, table->count, entry);
     table->count++;
-    heap_sift_up(table, table->count - 1);
+    heap_sift_up(table, table->count - 1, 0);
     return slot;
 }
 

@@ -157,6 +157,52 @@ static void test_against_naive(uint32_t clients_max, uint32_t operations, uint64
     client_sessions_deinit(b);
 }
 
+/*
+ * A decoded table must evict in commit order. Regression: the heap build sifted entries up
+ * past the subtree being heapified, so after a decode (restart, state sync) evictee could
+ * be wrong while every put-built table was right.
+ */
+static void test_evictee_after_decode(uint32_t clients_max, uint64_t seed) {
+    client_sessions *a = table_new(clients_max, seed);
+    client_sessions *b = table_new(clients_max, seed + 1);
+    naive oracle;
+    naive_init(&oracle, clients_max);
+    uint64_t random = seed, commit = 1;
+    /* Commits in slot order are shuffled: each client gets several updates at random. */
+    for (uint32_t i = 0; i < clients_max; i++) {
+        vsr_header_reply reply = fixture_reply(VSR_U128(9, i + 1), commit, 0);
+        client_sessions_put(a, commit, &reply);
+        naive_put(&oracle, commit, &reply);
+        commit++;
+    }
+    for (uint32_t k = 0; k < 3 * clients_max; k++) {
+        uint32_t pick = (uint32_t)(testing_random(&random) % clients_max);
+        vsr_header_reply reply = fixture_reply(oracle.headers[pick].client, commit++, k + 1);
+        client_sessions_put(a, oracle.sessions[pick], &reply);
+        naive_put(&oracle, oracle.sessions[pick], &reply);
+    }
+    uint64_t size = client_sessions_encode_size(clients_max);
+    uint8_t *bytes = malloc(size);
+    client_sessions_encode(a, bytes, size);
+    CHECK_EQ_U64(client_sessions_decode(b, bytes, size).code, VSR_ERROR_OK);
+    uint32_t mismatches = 0;
+    /* Drain by eviction, refilling one slot each time so the table stays full. */
+    for (uint32_t k = 0; k < 2 * clients_max; k++) {
+        vsr_u128 evictee = naive_evictee(&oracle);
+        mismatches += client_sessions_evictee(b) != evictee;
+        naive_remove(&oracle, evictee);
+        client_sessions_remove(b, evictee);
+        vsr_header_reply reply = fixture_reply(VSR_U128(10, k + 1), commit, 0);
+        mismatches += naive_put(&oracle, commit, &reply) != client_sessions_put(b, commit, &reply);
+        commit++;
+    }
+    CHECK_EQ_U64(mismatches, 0);
+    free(bytes);
+    naive_deinit(&oracle);
+    client_sessions_deinit(a);
+    client_sessions_deinit(b);
+}
+
 int main(void) {
     test_init_limits();
     test_basic_operations();
@@ -165,5 +211,9 @@ int main(void) {
     test_against_naive(7, 100000, 3);
     test_against_naive(64, 100000, 4);
     test_against_naive(1000, 30000, 5);
+    uint32_t capacities[] = {1, 2, 3, 7, 16, 64, 143, 1000};
+    for (size_t i = 0; i < sizeof(capacities) / sizeof(capacities[0]); i++) {
+        test_evictee_after_decode(capacities[i], 100 + i);
+    }
     return testing_done("table");
 }
