@@ -1,0 +1,425 @@
+/*
+ * main.c: the command line of client-sessions-sim. Parses flags, runs one seed
+ * or a range, prints a summary line (or one JSON object) per seed, and turns
+ * the verdict into an exit status. See usage() for the flags and the statuses.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "config.h"
+#include "sim.h"
+
+enum {
+    EXIT_OK = 0,
+    EXIT_CHECK_FAILED = 1,
+    EXIT_USAGE = 2,
+    EXIT_NONDETERMINISTIC = 3,
+    EXIT_ENVIRONMENT = 4,
+};
+
+typedef struct options {
+    const char *program;
+    uint64_t seed_first;
+    uint64_t seed_last;
+    uint64_t stride;
+    bool range;
+    sim_overrides overrides;
+    uint64_t hash_seed_salt;
+    const char *trace_path;
+    bool json;
+    bool quiet;
+    bool check_determinism;
+    bool bench;
+    uint64_t bench_seconds;
+} options;
+
+static void usage(FILE *out) {
+    fputs("usage: client-sessions-sim [--seed S | --seeds A..B [--stride K]] [options]\n"
+          "\n"
+          "Runs the deterministic simulation of the client sessions table: several replicas\n"
+          "apply one committed log under crashes, torn writes, bit flips, lag and state\n"
+          "sync, checked after every step against each other and a reference model.\n"
+          "The seed decides everything; the same seed gives the same trace hash on every build.\n"
+          "\n"
+          "Seeds:\n"
+          "  --seed S               run seed S (decimal or 0x hex; default 0)\n"
+          "  --seeds A..B           run seeds A to B inclusive, one line per seed\n"
+          "  --stride K             with --seeds: only A, A+K, A+2K, ... (default 1)\n"
+          "\n"
+          "Configuration (echoed in the reproduce command):\n"
+          "  --swarm on|off         derive the configuration from the seed (default on),\n"
+          "                         or start from fixed defaults\n"
+          "  --faults off           no faults at all\n"
+          "  --inject-bit-flip OP:R flip a bit of replica R's checkpoint once it has applied\n"
+          "                         op OP and has a checkpoint, then verify (must be detected)\n",
+          out);
+    for (uint32_t i = 0; i < SIM_PARAM_COUNT; i++) {
+        char flag[64];
+        snprintf(flag, sizeof(flag), "--%s N", sim_params[i].flag);
+        fprintf(out, "  %-22s %s (%" PRIu32 "..%" PRIu32 ")\n", flag, sim_params[i].help,
+                sim_params[i].min, sim_params[i].max);
+    }
+    fputs("\n"
+          "Output:\n"
+          "  --json                 one JSON object per seed (seed, config, outcome, counts,\n"
+          "                         scenarios, trace hash, duration, failure, reproduce)\n"
+          "  --quiet                print only failures\n"
+          "  --trace FILE           write one line per event to FILE (one seed only);\n"
+          "                         never changes the run\n"
+          "\n"
+          "Modes:\n"
+          "  --check-determinism    run each seed twice in this process, the second time with\n"
+          "                         other hash seeds; fail if any decision differs\n"
+          "  --hash-seed-salt X     vary every replica's hash seed (must not change the trace)\n"
+          "  --bench                print benchmark JSON lines (core put rate, replica-ops/s,\n"
+          "                         seeds/s on one core) and exit\n"
+          "  --bench-seconds S      time per benchmark (default 3)\n"
+          "  --help, --version\n"
+          "\n"
+          "Exit status:\n"
+          "  0    every seed passed\n"
+          "  1    a check failed: a divergence between replicas, the core and the model,\n"
+          "       storage and its checksums (the first divergence and the command that\n"
+          "       reproduces it are printed)\n"
+          "  2    usage error (bad flag or value)\n"
+          "  3    nondeterminism: --check-determinism saw two runs of a seed differ\n"
+          "  4    environment error: out of memory, cannot write the trace file\n"
+          "  134  an assertion in the core or the simulator aborted (SIGABRT)\n",
+          out);
+}
+
+__attribute__((format(printf, 1, 2))) static int usage_error(const char *format, ...) {
+    fputs("client-sessions-sim: ", stderr);
+    va_list args;
+    va_start(args, format);
+    vfprintf(stderr, format, args); // NOLINT(clang-analyzer-valist.Uninitialized): va_start above
+    va_end(args);
+    fputs("\ntry 'client-sessions-sim --help'\n", stderr);
+    return EXIT_USAGE;
+}
+
+static bool parse_range(const char *text, uint64_t *first, uint64_t *last) {
+    const char *dots = strstr(text, "..");
+    if (dots == NULL || (size_t)(dots - text) >= 32) return false;
+    char head[32];
+    memcpy(head, text, (size_t)(dots - text));
+    head[dots - text] = '\0';
+    return cli_parse_u64(head, first) && cli_parse_u64(dots + 2, last) && *first <= *last;
+}
+
+static bool parse_injection(const char *text, sim_overrides *o) {
+    const char *colon = strchr(text, ':');
+    if (colon == NULL || (size_t)(colon - text) >= 32) return false;
+    char head[32];
+    memcpy(head, text, (size_t)(colon - text));
+    head[colon - text] = '\0';
+    uint64_t op = 0, replica = 0;
+    if (!cli_parse_u64(head, &op) || !cli_parse_u64(colon + 1, &replica)) return false;
+    if (op == 0 || op > SIM_OPS_MAX || replica >= SIM_REPLICAS_MAX) return false;
+    o->inject_bit_flip_op = (uint32_t)op;
+    o->inject_bit_flip_replica = (uint32_t)replica;
+    return true;
+}
+
+/* --replicas N and the other tunables; returns EXIT_OK, or the usage status. */
+static int parse_param(const char *flag, const char *value, options *o, bool *matched) {
+    *matched = false;
+    for (uint32_t i = 0; i < SIM_PARAM_COUNT; i++) {
+        if (strcmp(flag + 2, sim_params[i].flag) != 0) continue;
+        *matched = true;
+        uint64_t number = 0;
+        if (!cli_parse_u64(value, &number) || number < sim_params[i].min ||
+            number > sim_params[i].max) {
+            fprintf(stderr,
+                    "client-sessions-sim: %s needs an integer in %" PRIu32 "..%" PRIu32 "\n", flag,
+                    sim_params[i].min, sim_params[i].max);
+            return EXIT_USAGE;
+        }
+        o->overrides.set[i] = true;
+        o->overrides.value[i] = (uint32_t)number;
+        return EXIT_OK;
+    }
+    return EXIT_OK;
+}
+
+static int parse_flag_with_value(const char *flag, const char *value, options *o) {
+    if (strcmp(flag, "--seed") == 0) {
+        if (!cli_parse_u64(value, &o->seed_first)) return usage_error("bad seed '%s'", value);
+        o->seed_last = o->seed_first;
+        o->range = false;
+    } else if (strcmp(flag, "--seeds") == 0) {
+        if (!parse_range(value, &o->seed_first, &o->seed_last)) {
+            return usage_error("--seeds needs A..B with A <= B, got '%s'", value);
+        }
+        o->range = true;
+    } else if (strcmp(flag, "--stride") == 0) {
+        if (!cli_parse_u64(value, &o->stride) || o->stride == 0)
+            return usage_error("bad --stride '%s'", value);
+    } else if (strcmp(flag, "--swarm") == 0) {
+        if (strcmp(value, "on") != 0 && strcmp(value, "off") != 0) {
+            return usage_error("--swarm takes on or off, got '%s'", value);
+        }
+        o->overrides.swarm_off = strcmp(value, "off") == 0;
+    } else if (strcmp(flag, "--faults") == 0) {
+        if (strcmp(value, "off") != 0 && strcmp(value, "on") != 0) {
+            return usage_error("--faults takes off (or on), got '%s'", value);
+        }
+        o->overrides.faults_off = strcmp(value, "off") == 0;
+    } else if (strcmp(flag, "--inject-bit-flip") == 0) {
+        if (!parse_injection(value, &o->overrides)) {
+            return usage_error(
+                "--inject-bit-flip needs OP:REPLICA (OP >= 1, REPLICA < 6), got '%s'", value);
+        }
+    } else if (strcmp(flag, "--trace") == 0) {
+        o->trace_path = value;
+    } else if (strcmp(flag, "--hash-seed-salt") == 0) {
+        if (!cli_parse_u64(value, &o->hash_seed_salt))
+            return usage_error("bad --hash-seed-salt '%s'", value);
+    } else if (strcmp(flag, "--bench-seconds") == 0) {
+        if (!cli_parse_u64(value, &o->bench_seconds) || o->bench_seconds == 0 ||
+            o->bench_seconds > 3600) {
+            return usage_error("--bench-seconds needs 1..3600, got '%s'", value);
+        }
+    } else {
+        bool matched = false;
+        int status = parse_param(flag, value, o, &matched);
+        if (!matched) return usage_error("unknown flag '%s'", flag);
+        return status;
+    }
+    return EXIT_OK;
+}
+
+/* Returns -1 to go on, or an exit status (--help, --version, errors). */
+static int parse_args(int argc, char **argv, options *o) {
+    memset(o, 0, sizeof(*o));
+    o->program = argv[0];
+    o->stride = 1;
+    o->bench_seconds = 3;
+    for (int i = 1; i < argc; i++) {
+        const char *flag = argv[i];
+        if (strcmp(flag, "--help") == 0 || strcmp(flag, "-h") == 0) {
+            usage(stdout);
+            return EXIT_OK;
+        }
+        if (strcmp(flag, "--version") == 0) {
+            printf("client-sessions-sim %s\n", VSR_VERSION_STRING);
+            return EXIT_OK;
+        }
+        if (strcmp(flag, "--json") == 0) {
+            o->json = true;
+            continue;
+        }
+        if (strcmp(flag, "--quiet") == 0) {
+            o->quiet = true;
+            continue;
+        }
+        if (strcmp(flag, "--check-determinism") == 0) {
+            o->check_determinism = true;
+            continue;
+        }
+        if (strcmp(flag, "--bench") == 0) {
+            o->bench = true;
+            continue;
+        }
+        if (strncmp(flag, "--", 2) != 0) return usage_error("unexpected argument '%s'", flag);
+        if (i + 1 >= argc) return usage_error("%s needs a value", flag);
+        int status = parse_flag_with_value(flag, argv[++i], o);
+        if (status != EXIT_OK) return status;
+    }
+    if (o->trace_path != NULL && o->range)
+        return usage_error("%s", "--trace works with one --seed only");
+    return -1;
+}
+
+/* ---- output ---- */
+
+static void json_string(const char *text, FILE *out) {
+    fputc('"', out);
+    for (const unsigned char *c = (const unsigned char *)text; *c != '\0'; c++) {
+        if (*c == '"' || *c == '\\') {
+            fprintf(out, "\\%c", *c);
+        } else if (*c == '\n') {
+            fputs("\\n", out);
+        } else if (*c < 0x20) {
+            fprintf(out, "\\u%04x", *c);
+        } else {
+            fputc(*c, out);
+        }
+    }
+    fputc('"', out);
+}
+
+static void print_reproduce(const options *o, uint64_t seed, FILE *out) {
+    fprintf(out, "%s ", o->program);
+    sim_overrides_print_args(seed, &o->overrides, out);
+    if (o->check_determinism) fputs(" --check-determinism", out);
+}
+
+static const char *outcome_name(int status) {
+    switch (status) {
+    case EXIT_OK: return "ok";
+    case EXIT_CHECK_FAILED: return "fail";
+    case EXIT_NONDETERMINISTIC: return "nondeterministic";
+    default: return "error";
+    }
+}
+
+static void print_json(const options *o, const sim_config *c, const sim_result *r, int status,
+                       uint64_t duration_ns, const char *nondeterminism) {
+    char hash[33];
+    vsr_u128_format(r->trace_hash, hash);
+    printf("{\"seed\":%" PRIu64 ",\"seed_hex\":\"0x%016" PRIx64
+           "\",\"outcome\":\"%s\",\"exit_code\":%d,",
+           c->seed, c->seed, outcome_name(status), status);
+    fputs("\"config\":", stdout);
+    sim_config_print_json(c, stdout);
+    fputs(",\"counts\":", stdout);
+    sim_counts_print_json(&r->counts, stdout, false);
+    fputs(",\"scenarios\":", stdout);
+    sim_counts_print_json(&r->counts, stdout, true);
+    printf(",\"trace_hash\":\"%s\",\"trace_events\":%" PRIu64 ",\"duration_ms\":%.3f", hash,
+           r->trace_events, (double)duration_ns / 1e6);
+    if (status != EXIT_OK) {
+        const char *signature = nondeterminism != NULL ? "nondeterminism" : r->failure.signature;
+        const char *message = nondeterminism != NULL ? nondeterminism : r->failure.message;
+        printf(",\"failure\":{\"signature\":");
+        json_string(signature, stdout);
+        printf(",\"op\":%" PRIu64 ",\"replica\":%d,\"message\":", r->failure.op,
+               r->failure.replica);
+        json_string(message, stdout);
+        fputs("},\"reproduce\":", stdout);
+        char command[512];
+        FILE *memory = fmemopen(command, sizeof(command), "w");
+        if (memory != NULL) {
+            print_reproduce(o, c->seed, memory);
+            fclose(memory);
+            json_string(command, stdout);
+        } else {
+            fputs("null", stdout);
+        }
+    }
+    fputs("}\n", stdout);
+}
+
+static void print_summary(const options *o, const sim_config *c, const sim_result *r, int status,
+                          const char *nondeterminism) {
+    char hash[33];
+    vsr_u128_format(r->trace_hash, hash);
+    const sim_counts *n = &r->counts;
+    printf("%s seed=0x%016" PRIx64 " ", status == EXIT_OK ? "ok" : "FAIL", c->seed);
+    sim_config_print(c, stdout);
+    printf(" | replica_ops=%" PRIu64 " evictions=%" PRIu64 " crashes=%" PRIu64
+           " corruptions_detected=%" PRIu64 " syncs=%" PRIu64 " checkpoints=%" PRIu64 " trace=%s\n",
+           n->replica_ops, n->evictions, n->crashes, n->corruptions_detected,
+           n->repair_syncs + n->lag_syncs + n->genesis_syncs, n->checkpoints, hash);
+    if (status == EXIT_OK) return;
+    if (nondeterminism != NULL) {
+        printf("  nondeterminism: %s\n", nondeterminism);
+    } else {
+        printf("  first divergence [%s] at op %" PRIu64 ": %s\n", r->failure.signature,
+               r->failure.op, r->failure.message);
+    }
+    printf("  counts: ");
+    sim_counts_print(n, stdout);
+    printf("\n  reproduce: ");
+    print_reproduce(o, c->seed, stdout);
+    printf("\n  with a trace: scripts/repro 0x%016" PRIx64 " (or add --trace FILE)\n", c->seed);
+}
+
+/* ---- running ---- */
+
+static bool results_equal(const sim_result *a, const sim_result *b) {
+    return a->outcome == b->outcome && a->trace_hash == b->trace_hash &&
+           a->trace_events == b->trace_events && sim_counts_equal(&a->counts, &b->counts) &&
+           strcmp(a->failure.signature, b->failure.signature) == 0 &&
+           strcmp(a->failure.message, b->failure.message) == 0;
+}
+
+/* Runs one seed (twice with --check-determinism); prints its line; returns its status. */
+static int run_seed(const options *o, uint64_t seed, FILE *trace) {
+    sim_config config;
+    sim_config_make(&config, seed, &o->overrides);
+    config.hash_seed_salt = o->hash_seed_salt;
+    const char *invalid = sim_config_invalid(&config);
+    if (invalid != NULL) return usage_error("invalid configuration: %s", invalid);
+    sim_result result;
+    uint64_t start = cli_now_ns();
+    if (!sim_run(&config, trace, &result)) {
+        fprintf(stderr, "client-sessions-sim: out of memory for seed 0x%016" PRIx64 "\n", seed);
+        return EXIT_ENVIRONMENT;
+    }
+    uint64_t duration = cli_now_ns() - start;
+    int status = result.outcome == SIM_OUTCOME_OK ? EXIT_OK : EXIT_CHECK_FAILED;
+    char nondeterminism[256] = "";
+    if (o->check_determinism) {
+        sim_config again = config;
+        again.hash_seed_salt = o->hash_seed_salt + 1;
+        sim_result second;
+        if (!sim_run(&again, NULL, &second)) return EXIT_ENVIRONMENT;
+        if (!results_equal(&result, &second)) {
+            char h1[33], h2[33];
+            vsr_u128_format(result.trace_hash, h1);
+            vsr_u128_format(second.trace_hash, h2);
+            snprintf(nondeterminism, sizeof(nondeterminism),
+                     "two runs of the seed differ: trace %s (%" PRIu64 " events) vs %s (%" PRIu64
+                     " events)",
+                     h1, result.trace_events, h2, second.trace_events);
+            status = EXIT_NONDETERMINISTIC;
+        }
+    }
+    const char *nd = nondeterminism[0] != '\0' ? nondeterminism : NULL;
+    if (o->json) {
+        print_json(o, &config, &result, status, duration, nd);
+    } else if (!o->quiet || status != EXIT_OK) {
+        print_summary(o, &config, &result, status, nd);
+    }
+    fflush(stdout);
+    return status;
+}
+
+static int run_seeds(const options *o) {
+    FILE *trace = NULL;
+    if (o->trace_path != NULL) {
+        trace = fopen(o->trace_path, "w");
+        if (trace == NULL) {
+            fprintf(stderr, "client-sessions-sim: cannot write trace file %s: %s\n", o->trace_path,
+                    strerror(errno));
+            return EXIT_ENVIRONMENT;
+        }
+    }
+    int worst = EXIT_OK;
+    uint64_t seed = o->seed_first;
+    for (;;) {
+        int status = run_seed(o, seed, trace);
+        if (status == EXIT_USAGE || status == EXIT_ENVIRONMENT) {
+            worst = status;
+            break;
+        }
+        if (status == EXIT_NONDETERMINISTIC || (status == EXIT_CHECK_FAILED && worst == EXIT_OK)) {
+            worst = status;
+        }
+        if (o->seed_last - seed < o->stride) break;
+        seed += o->stride;
+    }
+    if (trace != NULL && fclose(trace) != 0) {
+        fprintf(stderr, "client-sessions-sim: error writing trace file %s\n", o->trace_path);
+        return EXIT_ENVIRONMENT;
+    }
+    return worst;
+}
+
+int main(int argc, char **argv) {
+    cli_allocator_tune();
+    options o;
+    int status = parse_args(argc, argv, &o);
+    if (status >= 0) return status;
+    if (o.bench) return sim_bench(o.bench_seconds);
+    return run_seeds(&o);
+}

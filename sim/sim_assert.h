@@ -1,0 +1,24 @@
+/*
+ * sim_assert.h: the simulator's own invariant check, on in every build.
+ *
+ * A broken invariant inside the simulator means its verdicts can no longer be
+ * trusted, so it aborts (exit status 134) instead of reporting a check failure
+ * (exit status 1), which is reserved for divergences found in the system under
+ * test. NDEBUG does not turn it off: sweeps run release builds.
+ */
+#ifndef SIM_ASSERT_H
+#define SIM_ASSERT_H
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#define SIM_ASSERT(cond)                                                                       \
+    do {                                                                                       \
+        if (!(cond)) {                                                                         \
+            fprintf(stderr, "sim assertion failed: %s at %s:%d\n", #cond, __FILE__, __LINE__); \
+            fflush(stdout);                                                                    \
+            abort();                                                                           \
+        }                                                                                      \
+    } while (0)
+
+#endif

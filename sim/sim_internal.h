@@ -1,0 +1,172 @@
+/*
+ * sim_internal.h: the state of one run, shared by the simulator's files.
+ *
+ * workload.c  builds the committed log, with the model's answer for every op
+ * apply.c     what a state machine does with its table for one committed op
+ * storage.c   block storage with two checkpoint areas, and its faults
+ * replica.c   a replica: apply, checkpoint, restart, state sync, scrub
+ * sim.c       the run: set-up, scheduler, step faults, final checks
+ */
+#ifndef SIM_INTERNAL_H
+#define SIM_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "client_sessions.h"
+#include "config.h"
+#include "model.h"
+#include "pcg32.h"
+#include "sim.h"
+#include "trace.h"
+#include "vsr.h"
+
+#define SIM_OUTCOMES(X)         \
+    X(REGISTERED, "registered") \
+    X(UPDATED, "updated")       \
+    X(DUPLICATE, "duplicate")   \
+    X(STALE, "stale")           \
+    X(EVICTED, "evicted")
+
+typedef enum sim_decision_outcome {
+    SIM_DECISION_NONE = 0,
+#define SIM_OUTCOME_ENUM(name, text) SIM_DECISION_##name,
+    SIM_OUTCOMES(SIM_OUTCOME_ENUM)
+#undef SIM_OUTCOME_ENUM
+        SIM_DECISION_COUNT
+} sim_decision_outcome;
+
+/* What applying one op decided: all of it must agree across replicas and with the model. */
+typedef struct sim_decision {
+    uint8_t outcome;
+    uint32_t slot;         /* the client's slot, or VSR_SLOT_NONE (evicted) */
+    uint32_t evictee_slot; /* VSR_SLOT_NONE unless a registration evicted */
+    vsr_u128 evictee;      /* 0 unless a registration evicted */
+    vsr_u128 reply;        /* checksum of the reply sent: stored one for a duplicate */
+} sim_decision;
+
+typedef enum sim_op_kind { SIM_OP_REGISTER = 1, SIM_OP_REQUEST = 2 } sim_op_kind;
+
+enum { SIM_REPLICA_NONE = 0xff };
+
+/* One committed op of the log. Op numbers start at 1 and are the reply commits. */
+typedef struct sim_op {
+    vsr_header_reply reply; /* the reply the state machine stores if it puts */
+    vsr_u128 client;
+    uint32_t request; /* 0 for a registration */
+    uint8_t kind;
+    uint8_t first_replica; /* the replica that applied it first, for messages */
+    sim_decision expected; /* the model's decision */
+} sim_op;
+
+typedef struct sim_superblock {
+    uint64_t checkpoint_index; /* 0: genesis, the empty table, no trailer */
+    uint64_t checkpoint_op;
+    vsr_trailer_reference reference;
+} sim_superblock;
+
+/* Two areas of block_count blocks; area a block i has address 1 + a * block_count + i. */
+typedef struct sim_storage {
+    uint32_t block_size;
+    uint32_t block_count;
+    uint8_t *bytes;
+    bool *written;
+    /* Whether an area's blocks differ from what its last complete write intended:
+     * a read of that area must fail, a read of a clean one must succeed. */
+    bool area_corrupt[2];
+} sim_storage;
+
+typedef struct sim_replica {
+    uint8_t index;
+    uint64_t hash_seed;
+    client_sessions *table;
+    uint64_t op;      /* last op applied */
+    uint64_t op_high; /* highest op ever applied: below it, applying is replay */
+    sim_storage storage;
+    sim_superblock superblock;
+    uint8_t *trailer; /* scratch: this replica's encoding */
+    uint8_t *blocks;  /* scratch: the blocks of one checkpoint before they hit storage */
+    bool down;
+    uint64_t down_until; /* step */
+    uint64_t paused_until;
+    bool check_lag;
+    bool needs_repair;
+    bool done;
+} sim_replica;
+
+typedef struct sim_checkpoint_first {
+    bool recorded;
+    uint8_t replica;
+    vsr_trailer_reference reference;
+} sim_checkpoint_first;
+
+typedef struct sim {
+    sim_config config;
+    pcg32 rng_workload;
+    pcg32 rng_faults;
+    pcg32 rng_schedule;
+    pcg32 rng_checks; /* which defects the decoder is shown */
+    sim_op *log;      /* ops + 1 entries; log[0] unused */
+    uint64_t checkpoint_count;
+    vsr_u128 *checkpoint_checksums; /* model's trailer checksum per checkpoint index */
+    sim_checkpoint_first *checkpoint_first;
+    uint64_t trailer_size;
+    uint32_t block_count;
+    sim_replica replicas[SIM_REPLICAS_MAX];
+    client_sessions *scratch_table;
+    uint8_t *scratch_trailer;
+    uint64_t *addresses; /* block_count addresses of one area */
+    model model;
+    sim_trace trace;
+    sim_counts counts;
+    sim_failure failure;
+    uint64_t step;
+    uint64_t steps_max;
+    uint32_t faults_left;
+    bool inject_pending;
+} sim;
+
+/* sim.c */
+void sim_fail(sim *s, const char *signature, uint64_t op, int replica, const char *format, ...)
+    __attribute__((format(printf, 5, 6)));
+void sim_event_emit(sim *s, const sim_event *event);
+const char *sim_u128_text(vsr_u128 value, char out[33]);
+/* Names the first byte where two encodings differ: "slot 3 field commit". */
+void sim_trailer_diff(const uint8_t *expected, const uint8_t *actual, uint32_t clients_max,
+                      char *out, size_t out_size);
+/* The model's encoding after ops 1..op (for messages: slow, only on failure). */
+bool sim_model_encoding_at(const sim *s, uint64_t op, uint8_t *out);
+
+/* workload.c */
+void sim_workload_generate(sim *s);
+
+/* apply.c */
+const char *sim_decision_outcome_name(uint8_t outcome);
+void sim_apply_model(model *m, const sim_op *op, uint64_t op_number, sim_decision *out);
+/* Returns NULL, or what the core answered inconsistently (get vs slot_for_header...).
+ * inspect (encode_size bytes, or NULL) lets it look at the encoding mid-op. */
+const char *sim_apply_core(client_sessions *table, const sim_op *op, uint64_t op_number,
+                           sim_decision *out, uint8_t *inspect);
+/* The first field where two decisions differ, or NULL. */
+const char *sim_decision_diff(const sim_decision *a, const sim_decision *b);
+void sim_decision_text(const sim_decision *d, char *out, size_t out_size);
+
+/* storage.c */
+bool sim_storage_init(sim_storage *storage, uint32_t block_size, uint32_t block_count);
+void sim_storage_deinit(sim_storage *storage);
+uint64_t sim_storage_address(const sim_storage *storage, uint32_t area, uint32_t block);
+bool sim_storage_lookup(void *context, uint64_t address, const void **bytes, size_t *size);
+uint8_t *sim_storage_block(sim_storage *storage, uint32_t area, uint32_t block);
+/* Body length of block i of a trailer of trailer_size bytes. */
+uint32_t sim_block_body_size(uint64_t trailer_size, uint32_t block_size, uint32_t block);
+
+/* reject.c */
+void sim_check_decode_rejects(sim *s, const sim_replica *r);
+
+/* replica.c */
+bool sim_replica_init(sim *s, sim_replica *r, uint8_t index, uint64_t hash_seed);
+void sim_replica_deinit(sim_replica *r);
+void sim_replica_step(sim *s, sim_replica *r);
+bool sim_replica_final_check(sim *s, sim_replica *r);
+
+#endif

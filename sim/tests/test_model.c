@@ -1,0 +1,88 @@
+/* The reference model on its own: it is the oracle, so its rules are tested directly. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "model.h"
+
+static vsr_header_reply reply(vsr_u128 client, uint64_t commit, uint32_t request) {
+    vsr_header_reply h;
+    memset(&h, 0, sizeof(h));
+    h.command = VSR_COMMAND_REPLY;
+    h.client = client;
+    h.op = commit;
+    h.commit = commit;
+    h.request = request;
+    h.checksum = VSR_U128(commit, client); /* the model never checks it */
+    return h;
+}
+
+static void test_init(void) {
+    model m;
+    CHECK(!model_init(&m, 0));
+    CHECK(!model_init(&m, (1u << 20) + 1));
+    CHECK(model_init(&m, 3));
+    CHECK_EQ(m.clients_max, 3);
+    CHECK_EQ(m.count, 0);
+    CHECK_EQ(model_slot_for_client(&m, 7), VSR_SLOT_NONE);
+    CHECK_EQ(model_slot_for_client(&m, 0), VSR_SLOT_NONE);
+    model_deinit(&m);
+}
+
+static void test_put_evict_remove(void) {
+    model m;
+    CHECK(model_init(&m, 3));
+    vsr_header_reply a = reply(10, 5, 0), b = reply(11, 6, 0), c = reply(12, 7, 0);
+    CHECK_EQ(model_put(&m, 5, &a), 0);
+    CHECK_EQ(model_put(&m, 6, &b), 1);
+    CHECK_EQ(model_put(&m, 7, &c), 2);
+    CHECK_EQ(m.count, 3);
+    /* An update keeps the slot and the session and moves the client's commit. */
+    vsr_header_reply a2 = reply(10, 8, 1);
+    CHECK_EQ(model_put(&m, 5, &a2), 0);
+    CHECK_EQ(m.slots[0].header.commit, 8);
+    CHECK_EQ(m.slots[0].session, 5);
+    /* Smallest commit is now client 11 (commit 6), not the oldest session. */
+    CHECK(model_evictee(&m) == 11);
+    model_remove(&m, 11);
+    CHECK_EQ(m.count, 2);
+    CHECK_EQ(model_slot_for_client(&m, 11), VSR_SLOT_NONE);
+    const unsigned char *freed = (const unsigned char *)&m.slots[1];
+    int nonzero = 0;
+    for (size_t i = 0; i < sizeof(model_slot); i++) nonzero += freed[i] != 0;
+    CHECK_EQ(nonzero, 0);
+    /* A new client takes the lowest free slot. */
+    vsr_header_reply d = reply(13, 9, 0);
+    CHECK_EQ(model_put(&m, 9, &d), 1);
+    CHECK_EQ(model_slot_oldest(&m), 2);
+    model_reset(&m);
+    CHECK_EQ(m.count, 0);
+    CHECK_EQ(model_slot_oldest(&m), VSR_SLOT_NONE);
+    model_deinit(&m);
+}
+
+static void test_encode(void) {
+    model m;
+    CHECK(model_init(&m, 2));
+    vsr_header_reply a = reply(0x0102, 0x1122334455667788u, 0);
+    model_put(&m, 0x0807060504030201u, &a);
+    uint64_t size = 264 * 2;
+    uint8_t *bytes = malloc(size);
+    model_encode(&m, bytes, size);
+    CHECK(memcmp(bytes, &a, 256) == 0);
+    uint8_t zero[256];
+    memset(zero, 0, sizeof(zero));
+    CHECK(memcmp(bytes + 256, zero, 256) == 0);
+    for (int i = 0; i < 8; i++) CHECK_EQ(bytes[512 + i], i + 1); /* session, little-endian */
+    for (int i = 0; i < 8; i++) CHECK_EQ(bytes[520 + i], 0);
+    CHECK_EQ(model_encode_size(&m), size);
+    free(bytes);
+    model_deinit(&m);
+}
+
+int main(void) {
+    test_init();
+    test_put_evict_remove();
+    test_encode();
+    return check_done("test_model");
+}

@@ -1,0 +1,214 @@
+/*
+ * workload.c: the committed log, built before any replica runs.
+ *
+ * A fixed population of client agents sends operations; each op commits in
+ * log order, and the reference model answers it at once, so an agent learns
+ * its fate the way a real client does: a rejection as evicted makes it
+ * register again under a new id. The model's decision is stored with the op
+ * as the oracle every replica is checked against, and the model's trailer
+ * checksum is stored for every checkpoint op.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim_assert.h"
+#include "sim_internal.h"
+
+enum { HOT_CLIENTS = 4, REQUEST_BODY_SIZE_MAX = 64, BODY_KINDS = 16 };
+
+typedef struct agent {
+    vsr_u128 client;
+    uint32_t request; /* latest request number answered; 0 after registering */
+    bool active;      /* registered, as far as the agent knows */
+} agent;
+
+typedef struct workload {
+    agent *agents;
+    uint64_t clients_created;
+    uint32_t view;
+    uint64_t timestamp;
+    uint32_t body_sizes[BODY_KINDS];
+    vsr_u128 body_checksums[BODY_KINDS];
+    vsr_u128 register_body_checksum;
+} workload;
+
+static agent *pick_agent(sim *s, workload *w) {
+    uint32_t clients = s->config.clients;
+    uint32_t hot = clients < HOT_CLIENTS ? clients : HOT_CLIENTS;
+    if (pcg32_chance(&s->rng_workload, s->config.p_hot, SIM_PER_MILLE)) {
+        return &w->agents[pcg32_bounded(&s->rng_workload, hot)];
+    }
+    return &w->agents[pcg32_bounded(&s->rng_workload, clients)];
+}
+
+/* Ids are random in the high half and a counter in the low half: distinct and never 0. */
+static vsr_u128 new_client(sim *s, workload *w) {
+    w->clients_created++;
+    return VSR_U128(pcg32_next_u64(&s->rng_workload), w->clients_created);
+}
+
+/* A retry (duplicate) or a late arrival of an older request (stale). */
+static void choose_retry(sim *s, const agent *a, sim_op *op, bool stale) {
+    op->client = a->client;
+    if (!stale) {
+        /* The latest request again; right after registering, that is the register. */
+        op->kind = a->request == 0 ? SIM_OP_REGISTER : SIM_OP_REQUEST;
+        op->request = a->request;
+        return;
+    }
+    if (a->request == 0) {
+        /* Nothing is older than the register: send the next request instead. */
+        op->kind = SIM_OP_REQUEST;
+        op->request = 1;
+        return;
+    }
+    if (a->request == 1 || pcg32_chance(&s->rng_workload, 1, 4)) {
+        op->kind = SIM_OP_REGISTER; /* a stale register */
+        op->request = 0;
+        return;
+    }
+    op->kind = SIM_OP_REQUEST;
+    op->request = pcg32_range(&s->rng_workload, 1, a->request - 1);
+}
+
+static void choose_op(sim *s, workload *w, agent *a, sim_op *op) {
+    if (!a->active) {
+        a->client = new_client(s, w);
+        op->client = a->client;
+        op->kind = SIM_OP_REGISTER;
+        op->request = 0;
+        return;
+    }
+    uint32_t roll = pcg32_bounded(&s->rng_workload, SIM_PER_MILLE);
+    if (roll < s->config.p_duplicate) {
+        choose_retry(s, a, op, false);
+    } else if (roll < s->config.p_duplicate + s->config.p_stale) {
+        choose_retry(s, a, op, true);
+    } else {
+        op->client = a->client;
+        op->kind = SIM_OP_REQUEST;
+        op->request = a->request + 1;
+    }
+}
+
+/* Reply bodies never reach the table, only their size and checksum do: a run draws a
+ * few bodies once, so that each op does not pay for a body checksum. */
+static void bodies_init(sim *s, workload *w) {
+    uint8_t body[REQUEST_BODY_SIZE_MAX];
+    for (uint32_t k = 0; k < BODY_KINDS; k++) {
+        uint32_t size = pcg32_bounded(&s->rng_workload, REQUEST_BODY_SIZE_MAX + 1);
+        for (uint32_t i = 0; i < size; i++) body[i] = (uint8_t)pcg32_next(&s->rng_workload);
+        w->body_sizes[k] = size;
+        w->body_checksums[k] = vsr_checksum(body, size);
+    }
+    /* The register result: a constant 64 bytes (a batch size limit, then zeros). */
+    memset(body, 0, VSR_REGISTER_RESULT_SIZE);
+    body[0] = 0x00;
+    body[1] = 0x10;
+    w->register_body_checksum = vsr_checksum(body, VSR_REGISTER_RESULT_SIZE);
+}
+
+/* The reply every replica stores if it puts: fully determined by the log. */
+static void build_reply(sim *s, workload *w, sim_op *op, uint64_t number) {
+    vsr_header_reply *h = &op->reply;
+    memset(h, 0, sizeof(*h));
+    h->cluster = s->config.cluster;
+    h->view = w->view;
+    h->release = s->config.release;
+    h->command = VSR_COMMAND_REPLY;
+    /* The primary of the view authored it: the same value on every replica. */
+    h->replica = (uint8_t)(w->view % s->config.replicas);
+    h->request_checksum =
+        VSR_U128(pcg32_next_u64(&s->rng_workload), pcg32_next_u64(&s->rng_workload));
+    h->context = VSR_U128(pcg32_next_u64(&s->rng_workload), pcg32_next_u64(&s->rng_workload));
+    h->client = op->client;
+    h->op = number;
+    h->commit = number;
+    h->timestamp = w->timestamp;
+    h->request = op->request;
+    h->operation = op->kind == SIM_OP_REGISTER
+                       ? (uint8_t)VSR_OPERATION_REGISTER
+                       : (uint8_t)(128 + pcg32_bounded(&s->rng_workload, 128));
+    if (op->kind == SIM_OP_REGISTER) {
+        h->size = VSR_HEADER_SIZE + VSR_REGISTER_RESULT_SIZE;
+        h->checksum_body = w->register_body_checksum;
+    } else {
+        uint32_t k = pcg32_bounded(&s->rng_workload, BODY_KINDS);
+        h->size = VSR_HEADER_SIZE + w->body_sizes[k];
+        h->checksum_body = w->body_checksums[k];
+    }
+    vsr_header_set_checksum(h); /* last: it covers every other field */
+    vsr_error_code code = vsr_header_reply_validate(h);
+    if (code != VSR_ERROR_OK) {
+        sim_fail(s, "reply.invalid", number, -1,
+                 "op %llu: the reply built for this op fails validation: %s",
+                 (unsigned long long)number, vsr_error_name(code));
+    }
+}
+
+/* What the agent learns from the answer. */
+static void agent_learn(agent *a, const sim_op *op) {
+    switch (op->expected.outcome) {
+    case SIM_DECISION_REGISTERED:
+        a->active = true;
+        a->request = 0;
+        break;
+    case SIM_DECISION_UPDATED: a->request = op->request; break;
+    case SIM_DECISION_EVICTED: a->active = false; break;
+    default: break;
+    }
+}
+
+static void count_decision(sim_counts *counts, const sim_decision *d) {
+    switch (d->outcome) {
+    case SIM_DECISION_REGISTERED: counts->registrations++; break;
+    case SIM_DECISION_UPDATED: counts->updates++; break;
+    case SIM_DECISION_DUPLICATE: counts->duplicate_replies++; break;
+    case SIM_DECISION_STALE: counts->stale_rejections++; break;
+    case SIM_DECISION_EVICTED: counts->evicted_rejections++; break;
+    default: SIM_ASSERT(false);
+    }
+    if (d->evictee != 0) {
+        counts->evictions++;
+        counts->full_table_registrations++;
+    }
+}
+
+static void checkpoint_model(sim *s, uint64_t number) {
+    uint64_t index = number / s->config.checkpoint_interval;
+    SIM_ASSERT(index < s->checkpoint_count);
+    model_encode(&s->model, s->scratch_trailer, s->trailer_size);
+    s->checkpoint_checksums[index] = vsr_checksum(s->scratch_trailer, (size_t)s->trailer_size);
+}
+
+static void generate_op(sim *s, workload *w, uint64_t number) {
+    sim_op *op = &s->log[number];
+    memset(op, 0, sizeof(*op));
+    op->first_replica = SIM_REPLICA_NONE;
+    agent *a = pick_agent(s, w);
+    choose_op(s, w, a, op);
+    if (pcg32_chance(&s->rng_workload, s->config.p_view_change, SIM_PER_MILLE)) {
+        w->view++;
+        s->counts.view_changes++;
+    }
+    w->timestamp += 1 + pcg32_bounded(&s->rng_workload, 1000);
+    build_reply(s, w, op, number);
+    sim_apply_model(&s->model, op, number, &op->expected);
+    count_decision(&s->counts, &op->expected);
+    agent_learn(a, op);
+    if (number % s->config.checkpoint_interval == 0) checkpoint_model(s, number);
+}
+
+void sim_workload_generate(sim *s) {
+    workload w;
+    memset(&w, 0, sizeof(w));
+    w.agents = calloc(s->config.clients, sizeof(agent));
+    SIM_ASSERT(w.agents != NULL);
+    w.timestamp = (uint64_t)1 << 40;
+    bodies_init(s, &w);
+    model_reset(&s->model);
+    for (uint64_t number = 1; number <= s->config.ops && !s->failure.failed; number++) {
+        generate_op(s, &w, number);
+    }
+    free(w.agents);
+}
