@@ -8,6 +8,9 @@
  *
  * A state is 8 AES blocks of 16 bytes, S0..S7, in memory order. `impl` may be AUTO; every
  * other value must be available on this CPU (asserted).
+ *
+ * Decode's internals live here too: header checksums in batches, and the header rules that
+ * follow the checksum.
  */
 #ifndef CS_AEGIS_INTERNAL_H
 #define CS_AEGIS_INTERNAL_H
@@ -42,5 +45,23 @@ CS_INTERNAL void cs_aegis_absorb(vsr_checksum_impl impl, uint8_t state[8][16],
 /* Finalize: the 128-bit tag for ad_size bytes of AD and msg_size bytes of message. */
 CS_INTERNAL void cs_aegis_finalize(vsr_checksum_impl impl, uint8_t state[8][16], uint64_t ad_size,
                                    uint64_t msg_size, uint8_t tag[16]);
+
+/* ---- Header checksums in batches (decode) ---- */
+
+/*
+ * out[i] = vsr_header_checksum_compute(headers[i]) for i < count, bit for bit, computed
+ * several headers at a time where the implementation can (x86-64 with VAES and AVX-512:
+ * four, one per 128-bit lane); elsewhere one after the other. Headers need no alignment.
+ */
+CS_INTERNAL void cs_checksum_headers(vsr_checksum_impl impl, const void *const headers[],
+                                     size_t count, vsr_u128 out[]);
+
+/* How cs_checksum_headers works with impl on this CPU ("vaes512x4", "one at a time"). */
+CS_INTERNAL const char *cs_checksum_headers_path(vsr_checksum_impl impl);
+
+/* ---- Header rules (header.c) ---- */
+
+/* vsr_header_reply_validate without its first rule, for a caller that checked the checksum. */
+CS_INTERNAL vsr_error_code cs_header_reply_validate_after_checksum(const vsr_header_reply *header);
 
 #endif

@@ -318,6 +318,124 @@ static void test_sizes(void) {
     client_sessions_deinit(table);
 }
 
+/*
+ * What decode must answer, written as plainly as possible: slot by slot in slot order, each
+ * header through vsr_header_reply_validate (checksum first), then session <= commit, then a
+ * client or a commit already seen in an earlier slot.
+ */
+static vsr_error reference_decode(const uint8_t *bytes, uint32_t clients_max) {
+    vsr_error error = {.code = VSR_ERROR_OK, .slot = VSR_SLOT_NONE, .block_address = 0};
+    vsr_header_reply *seen = calloc(clients_max, sizeof(vsr_header_reply));
+    uint32_t seen_count = 0;
+    for (uint32_t slot = 0; slot < clients_max && error.code == VSR_ERROR_OK; slot++) {
+        vsr_header_reply header;
+        uint64_t session;
+        memcpy(&header, bytes + 256 * (uint64_t)slot, 256);
+        memcpy(&session, bytes + 256 * (uint64_t)clients_max + 8 * (uint64_t)slot, 8);
+        vsr_error_code code = VSR_ERROR_OK;
+        if (session == 0) {
+            static const vsr_header_reply zero;
+            if (memcmp(&header, &zero, sizeof(header)) != 0) code = VSR_ERROR_FREE_SLOT_NOT_ZERO;
+        } else {
+            code = vsr_header_reply_validate(&header);
+            if (code == VSR_ERROR_OK && session > header.commit) {
+                code = VSR_ERROR_SESSION_AFTER_COMMIT;
+            }
+            for (uint32_t i = 0; code == VSR_ERROR_OK && i < seen_count; i++) {
+                if (seen[i].client == header.client) code = VSR_ERROR_DUPLICATE_CLIENT;
+            }
+            for (uint32_t i = 0; code == VSR_ERROR_OK && i < seen_count; i++) {
+                if (seen[i].commit == header.commit) code = VSR_ERROR_DUPLICATE_COMMIT;
+            }
+            if (code == VSR_ERROR_OK) seen[seen_count++] = header;
+        }
+        if (code != VSR_ERROR_OK) {
+            error.code = code;
+            error.slot = slot;
+        }
+    }
+    free(seen);
+    return error;
+}
+
+/*
+ * Decode against reference_decode on random corruptions of a valid encoding: one byte
+ * changed, or several in different slots, and the changed headers sometimes resealed so
+ * that the rules after the checksum get their turn too. Decode computes header checksums
+ * ahead in batches; the error code and slot must be exactly the reference's, and a failed
+ * decode must leave the table empty.
+ */
+static void test_corruptions(uint32_t clients_max, bool full, uint32_t trials, uint64_t seed) {
+    client_sessions *source = table_new(clients_max, seed);
+    client_sessions *table = table_new(clients_max, seed + 1);
+    if (full) {
+        for (uint32_t i = 0; i < clients_max; i++) {
+            uint64_t session = 100 + 10 * (uint64_t)i;
+            vsr_header_reply reply = fixture_reply(VSR_U128(i % 3, 900 + i), session, 0);
+            client_sessions_put(source, session, &reply);
+            vsr_header_reply update = fixture_reply(VSR_U128(i % 3, 900 + i), session + 3, 1);
+            if (i % 2 == 0) client_sessions_put(source, session, &update);
+        }
+    } else {
+        table_fill(source, clients_max, seed);
+    }
+    uint64_t size = client_sessions_encode_size(clients_max);
+    uint8_t *valid = malloc(size), *broken = malloc(size);
+    client_sessions_encode(source, valid, size);
+    CHECK_EQ_U64(reference_decode(valid, clients_max).code, VSR_ERROR_OK);
+    uint64_t random = seed;
+    uint32_t mismatches = 0, not_empty = 0, counts_seen[VSR_ERROR_COUNT] = {0};
+    for (uint32_t trial = 0; trial < trials; trial++) {
+        memcpy(broken, valid, size);
+        /* Half the trials change one byte; the others up to four. */
+        uint32_t changes = trial % 2 == 0 ? 1 : 1 + (uint32_t)(testing_random(&random) % 4);
+        for (uint32_t c = 0; c < changes; c++) {
+            if (testing_random(&random) % 8 == 0) {
+                /* Another slot's client, or its op and commit, resealed: a duplicate. */
+                uint64_t from = testing_random(&random) % clients_max;
+                uint64_t to = testing_random(&random) % clients_max;
+                uint64_t field = testing_random(&random) % 2 == 0 ? 192 : 208;
+                memcpy(broken + 256 * to + field, broken + 256 * from + field, 16);
+                vsr_header_set_checksum(broken + 256 * to);
+                continue;
+            }
+            uint64_t at = testing_random(&random) % size;
+            broken[at] ^= (uint8_t)(1 + testing_random(&random) % 255);
+            /* A third of the time the header is resealed, unless the change was to the
+             * checksum itself, which resealing would undo. */
+            if (at < 256 * (uint64_t)clients_max && testing_random(&random) % 3 == 0) {
+                uint8_t *header = broken + at / 256 * 256;
+                if (at % 256 >= 16) vsr_header_set_checksum(header);
+            }
+        }
+        vsr_error expected = reference_decode(broken, clients_max);
+        /* Decode over a full table, so that a failure has something to clear. */
+        CHECK_EQ_U64(client_sessions_decode(table, valid, size).code, VSR_ERROR_OK);
+        vsr_error error = client_sessions_decode(table, broken, size);
+        if (error.code != expected.code || error.slot != expected.slot) {
+            if (mismatches++ < 5) {
+                fprintf(stderr, "clients_max %u trial %u: decode %s at %u, reference %s at %u\n",
+                        clients_max, trial, vsr_error_name(error.code), error.slot,
+                        vsr_error_name(expected.code), expected.slot);
+            }
+        }
+        if (error.code != VSR_ERROR_OK && client_sessions_count(table) != 0) not_empty++;
+        counts_seen[expected.code]++;
+    }
+    CHECK_EQ_U64(mismatches, 0);
+    CHECK_EQ_U64(not_empty, 0);
+    /* The corruptions reach more than the checksum: the test would be weak otherwise. */
+    CHECK(counts_seen[VSR_ERROR_HEADER_CHECKSUM] > 0);
+    CHECK(counts_seen[VSR_ERROR_OK] + counts_seen[VSR_ERROR_HEADER_CHECKSUM] < trials);
+    CHECK(counts_seen[VSR_ERROR_DUPLICATE_CLIENT] > 0 &&
+          counts_seen[VSR_ERROR_DUPLICATE_COMMIT] > 0);
+    if (!full) CHECK(counts_seen[VSR_ERROR_FREE_SLOT_NOT_ZERO] > 0);
+    free(valid);
+    free(broken);
+    client_sessions_deinit(source);
+    client_sessions_deinit(table);
+}
+
 int main(void) {
     uint32_t capacities[] = {1, 2, 7, 64, 1000};
     for (size_t i = 0; i < sizeof(capacities) / sizeof(capacities[0]); i++) {
@@ -325,5 +443,12 @@ int main(void) {
     }
     test_rules();
     test_sizes();
+    test_corruptions(7, true, 10000, 71);
+    test_corruptions(7, false, 10000, 72);
+    test_corruptions(64, true, 10000, 641);
+    test_corruptions(64, false, 10000, 642);
+    /* Decode works in groups of slots: failures across group boundaries too. */
+    test_corruptions(130, false, 3000, 1301);
+    test_corruptions(200, true, 3000, 2001);
     return testing_done("codec");
 }
