@@ -102,16 +102,21 @@ static vsr_error_code slot_validate(const vsr_header_reply *header, vsr_u128 che
     return VSR_ERROR_OK;
 }
 
-/* The rules of a valid slot that involve the slots before it; then indexes it. */
+/* The rules of a valid slot that involve the slots before it, checked as it is indexed.
+ * On an error the index may hold the slot already: the caller resets the table. */
 static vsr_error_code slot_add(client_sessions *table, uint32_t slot, uint32_t commit_home) {
     const vsr_header_reply *header = &table->headers[slot];
-#if !defined(CS_MUTANT_DECODE_ALLOW_DUPLICATE_CLIENT)
-    if (cs_index_find(table, header->client) != VSR_SLOT_NONE) return VSR_ERROR_DUPLICATE_CLIENT;
+#if defined(CS_MUTANT_DECODE_ALLOW_DUPLICATE_CLIENT)
+    /* The duplicate goes unnoticed here and trips the index's own assertion. */
+    bool inserted = cs_index_insert(table, header->client, slot);
+    CS_ASSERT(inserted);
+#else
+    if (!cs_index_insert(table, header->client, slot)) return VSR_ERROR_DUPLICATE_CLIENT;
 #endif
     if (!commit_set_add(table, header->commit, commit_home)) return VSR_ERROR_DUPLICATE_COMMIT;
-    cs_index_insert(table, header->client, slot);
     cs_free_clear(table, slot);
-    table->count++;
+    cs_heap_entry entry = {header->commit, slot};
+    table->heap[table->count++] = entry;
     return VSR_ERROR_OK;
 }
 
@@ -187,6 +192,12 @@ vsr_error client_sessions_decode(client_sessions *table, const void *bytes, uint
         for (uint32_t slot = error.slot; slot < table->clients_max; slot++) {
             memset(&table->headers[slot], 0, sizeof(table->headers[slot]));
             table->sessions[slot] = 0;
+        }
+        /* The failing slot may be indexed already: rebuild the index from what is left. */
+        memset(table->index, 0, ((size_t)table->index_mask + 1) * sizeof(cs_index_entry));
+        for (uint32_t slot = 0; slot < error.slot; slot++) {
+            if (table->sessions[slot] != 0)
+                cs_index_insert(table, table->headers[slot].client, slot);
         }
         cs_heap_build(table);
         return error;

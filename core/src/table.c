@@ -20,17 +20,6 @@
 #include "assert.h"
 #include "table.h"
 
-uint64_t cs_hash(uint64_t seed, uint64_t lo, uint64_t hi) {
-    uint64_t x = lo ^ seed;
-    x ^= (hi + 0x9e3779b97f4a7c15u) * 0xc2b2ae3d27d4eb4fu;
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdu;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53u;
-    x ^= x >> 33;
-    return x;
-}
-
 typedef struct index_key {
     uint32_t home;
     uint32_t tag;
@@ -66,8 +55,9 @@ uint32_t cs_index_find(const client_sessions *table, vsr_u128 client) {
     return VSR_SLOT_NONE;
 }
 
-/* The header of `slot` must already hold `client`: entries compare through it. */
-void cs_index_insert(client_sessions *table, vsr_u128 client, uint32_t slot) {
+/* Adds client -> slot unless client is indexed already (then false, nothing changes). The
+ * header of `slot` must already hold `client`: entries compare through it. */
+bool cs_index_insert(client_sessions *table, vsr_u128 client, uint32_t slot) {
     CS_ASSERT(slot < table->clients_max);
     CS_ASSERT(table->headers[slot].client == client);
     index_key key = index_key_of(table, client);
@@ -77,12 +67,13 @@ void cs_index_insert(client_sessions *table, vsr_u128 client, uint32_t slot) {
         if (entry->slot_plus_one == 0) {
             entry->slot_plus_one = slot + 1;
             entry->tag = key.tag;
-            return;
+            return true;
         }
-        CS_ASSERT(!index_entry_is(table, entry, key, client));
+        if (index_entry_is(table, entry, key, client)) return false;
         position = (position + 1) & table->index_mask;
     }
     CS_ASSERT(false && "hash index full");
+    return false;
 }
 
 /* Backward-shift deletion: pull later entries of the same probe run into the hole.
@@ -204,15 +195,34 @@ static void heap_sift_down(client_sessions *table, uint32_t position, uint32_t h
     heap_sift_up(table, position, top);
 }
 
+/*
+ * Orders heap[0..count), which holds one entry per occupied slot in any order, into a heap
+ * (bottom-up, the textbook sift-down: the nodes above the one being sifted are not a heap
+ * yet, so nothing may move above it), then records every slot's position.
+ */
 void cs_heap_build(client_sessions *table) {
-    uint32_t size = 0;
-    for (uint32_t slot = 0; slot < table->clients_max; slot++) {
-        if (table->sessions[slot] == 0) continue;
-        cs_heap_entry entry = {table->headers[slot].commit, slot};
-        heap_place(table, size++, entry);
+    uint32_t size = table->count;
+    for (uint32_t start = size / 2; start-- > 0;) {
+        cs_heap_entry entry = table->heap[start];
+        uint32_t position = start;
+        for (;;) {
+            uint32_t child = 2 * position + 1;
+            if (child >= size) break;
+            if (child + 1 < size && heap_less(table->heap[child + 1], table->heap[child])) {
+                child++;
+            }
+            if (!heap_less(table->heap[child], entry)) break;
+            table->heap[position] = table->heap[child];
+            position = child;
+        }
+        table->heap[position] = entry;
     }
-    CS_ASSERT(size == table->count);
-    for (uint32_t position = size / 2; position-- > 0;) heap_sift_down(table, position, size);
+    for (uint32_t position = 0; position < size; position++) {
+        uint32_t slot = table->heap[position].slot;
+        CS_ASSERT(table->sessions[slot] != 0 &&
+                  table->headers[slot].commit == table->heap[position].commit);
+        table->heap_position[slot] = position;
+    }
 }
 
 static void heap_remove(client_sessions *table, uint32_t slot) {
@@ -301,10 +311,7 @@ void client_sessions_deinit(client_sessions *table) {
 }
 
 void cs_clear_derived(client_sessions *table) {
-    /* Removes leave the index clean, so an empty table has nothing to clear there. */
-    if (table->count > 0) {
-        memset(table->index, 0, ((size_t)table->index_mask + 1) * sizeof(cs_index_entry));
-    }
+    memset(table->index, 0, ((size_t)table->index_mask + 1) * sizeof(cs_index_entry));
     table->count = 0;
     free_all(table);
 }
@@ -402,7 +409,8 @@ uint32_t client_sessions_put(client_sessions *table, uint64_t session,
     cs_free_clear(table, slot);
     table->sessions[slot] = session;
     table->headers[slot] = *reply;
-    cs_index_insert(table, reply->client, slot);
+    bool inserted = cs_index_insert(table, reply->client, slot);
+    CS_ASSERT(inserted);
     cs_heap_entry entry = {reply->commit, slot};
     heap_place(table, table->count, entry);
     table->count++;

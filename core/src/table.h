@@ -56,10 +56,20 @@ void cs_clear_derived(client_sessions *table);
 /* Starts loading the index entry where a probe for client begins (batch work hides latency). */
 void cs_index_prefetch(const client_sessions *table, vsr_u128 client);
 uint32_t cs_index_find(const client_sessions *table, vsr_u128 client);
-void cs_index_insert(client_sessions *table, vsr_u128 client, uint32_t slot);
+bool cs_index_insert(client_sessions *table, vsr_u128 client, uint32_t slot);
 void cs_free_clear(client_sessions *table, uint32_t slot);
-/* Builds the eviction heap from the occupied slots (commits distinct). */
+/* Orders heap[0..count) (one entry per occupied slot, any order) into the eviction heap. */
 void cs_heap_build(client_sessions *table);
-uint64_t cs_hash(uint64_t seed, uint64_t lo, uint64_t hi);
+/* The seeded hash of the index and of decode's commit set. */
+static inline uint64_t cs_hash(uint64_t seed, uint64_t lo, uint64_t hi) {
+    uint64_t x = lo ^ seed;
+    x ^= (hi + 0x9e3779b97f4a7c15u) * 0xc2b2ae3d27d4eb4fu;
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdu;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53u;
+    x ^= x >> 33;
+    return x;
+}
 
 #endif
