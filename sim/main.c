@@ -393,6 +393,9 @@ static int run_seeds(const options *o) {
                     strerror(errno));
             return EXIT_ENVIRONMENT;
         }
+        /* Line-buffered: when an assertion aborts the run, the trace still ends at the last
+         * event before it, which is the one a reader needs. */
+        setvbuf(trace, NULL, _IOLBF, 0);
     }
     int worst = EXIT_OK;
     uint64_t seed = o->seed_first;
