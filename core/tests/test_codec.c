@@ -325,6 +325,7 @@ static void test_sizes(void) {
  */
 static vsr_error reference_decode(const uint8_t *bytes, uint32_t clients_max) {
     vsr_error error = {.code = VSR_ERROR_OK, .slot = VSR_SLOT_NONE, .block_address = 0};
+    if (clients_max == 0) abort();
     vsr_header_reply *seen = calloc(clients_max, sizeof(vsr_header_reply));
     uint32_t seen_count = 0;
     for (uint32_t slot = 0; slot < clients_max && error.code == VSR_ERROR_OK; slot++) {
