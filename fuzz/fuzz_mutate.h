@@ -24,9 +24,13 @@ typedef size_t (*fuzz_bytes_mutator)(uint8_t *data, size_t size, size_t max_size
 
 /* ---- input layouts ---- */
 
-/* fuzz_trailer_decode: byte 0 picks clients_max (1..16, or 64 for 0xf0..0xff); then the trailer. */
-enum { FUZZ_TRAILER_PREFIX = 1 };
+/*
+ * fuzz_trailer_decode: byte 0 picks clients_max: 1..16, 64 for 0xf0..0xfe, 130 for 0xff
+ * (more slots than the decoder validates in one group); then the trailer.
+ */
+enum { FUZZ_TRAILER_PREFIX = 1, FUZZ_TRAILER_CLIENTS_LARGE = 130 };
 static inline uint32_t fuzz_trailer_clients_max(uint8_t selector) {
+    if (selector == 0xff) return FUZZ_TRAILER_CLIENTS_LARGE;
     return selector >= 0xf0 ? 64 : 1u + selector % 16u;
 }
 

@@ -168,9 +168,10 @@ static void gen_header_validate(void) {
 
 /* ---- fuzz_trailer_decode ---- */
 
-enum { TRAILER_MAX = FUZZ_TRAILER_PREFIX + 264 * 64 };
+enum { TRAILER_MAX = FUZZ_TRAILER_PREFIX + 264 * FUZZ_TRAILER_CLIENTS_LARGE };
 
 static uint8_t selector_for(uint32_t clients_max) {
+    if (clients_max == FUZZ_TRAILER_CLIENTS_LARGE) return 0xff;
     return clients_max == 64 ? 0xf0 : (uint8_t)(clients_max - 1);
 }
 
@@ -200,7 +201,7 @@ static void trailer_reply_seed(void *context, const char *name, uint8_t *h) {
 }
 
 static void gen_trailer_decode(const char *tigerbeetle_dir) {
-    static uint8_t trailer[264 * 64];
+    static uint8_t trailer[264 * FUZZ_TRAILER_CLIENTS_LARGE];
     static const uint32_t sizes[] = {1, 2, 3, 7, 8, 16, 64};
     for (size_t i = 0; i < FUZZ_COUNT(sizes); i++) {
         uint32_t clients_max = sizes[i];
@@ -253,6 +254,16 @@ static void gen_trailer_decode(const char *tigerbeetle_dir) {
     if (fuzz_load(sessions + 3 * 8, 8) > commit) fuzz_store(sessions + 3 * 8, 8, commit);
     fuzz_fix_checksum(h3);
     trailer_seed("rule-duplicate_commit", clients_max, trailer, size);
+
+    /* 130 slots, more than the decoder validates in one group: valid, and a rule broken
+     * in an early slot, where decode must stop. */
+    enum { LARGE = FUZZ_TRAILER_CLIENTS_LARGE };
+    fuzz_make_trailer(trailer, LARGE, 100, true, 81);
+    trailer_seed("valid-cm130-fill100-scattered", LARGE, trailer, 264 * LARGE);
+    fuzz_make_trailer(trailer, LARGE, LARGE, false, 82);
+    fuzz_store(trailer + LARGE * VSR_HEADER_SIZE + 3 * 8, 8,
+               fuzz_load(trailer + 3 * VSR_HEADER_SIZE + 216, 8) + 1);
+    trailer_seed("rule-session_after_commit-cm130-slot3", LARGE, trailer, 264 * LARGE);
 
     /* Trailers written by TigerBeetle's own code. */
     static const struct {
