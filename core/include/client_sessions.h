@@ -35,7 +35,12 @@ typedef enum client_sessions_init_status {
     CLIENT_SESSIONS_INIT_OUT_OF_MEMORY,
 } client_sessions_init_status;
 
-/* Allocates every byte the table will use. On failure *table is NULL. */
+/*
+ * Allocates every byte the table will use. On failure *table is NULL. hash_seed keys the
+ * client index and decode's commit set; no decision depends on it. When clients or trailers
+ * come from outside, pick it at random: with a seed known in advance, crafted client ids
+ * can collide in the index and make every probe, and a decode, slow (never wrong).
+ */
 client_sessions_init_status client_sessions_init(client_sessions **table, uint32_t clients_max,
                                                  uint64_t hash_seed);
 const char *client_sessions_init_status_text(client_sessions_init_status status);

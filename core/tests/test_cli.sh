@@ -92,5 +92,37 @@ expect decode_blocks_bad_size 2 "$tool" decode-blocks --block-size 500 --referen
 expect decode_blocks_dup 1 "$tool" decode-blocks --block-size 512 --reference "$ref" "$work/blocks" "$work/part.aa"
 contains decode_blocks_dup "$work/err" "two blocks claim address"
 
+# Regressions found in review.
+# An empty blocks file: an error, not undefined behaviour (qsort/bsearch on NULL).
+expect decode_blocks_empty 1 "$tool" decode-blocks --block-size 512 --reference "$ref" /dev/null
+contains decode_blocks_empty "$work/err" "no blocks"
+# Options after the files are still options.
+expect decode_blocks_options_last 0 "$tool" decode-blocks --reference "$ref" "$work/blocks" --block-size 512
+# An unreadable @PATH reference is a file error (1), not bad usage (2).
+expect decode_blocks_ref_missing 1 "$tool" decode-blocks --block-size 512 --reference "@$work/nope" "$work/blocks"
+# Output that cannot be written is an error, never a silent exit 0.
+full_status() { # the exit status of a command whose standard output is /dev/full
+    "$@" >/dev/full 2>/dev/null
+    echo $?
+}
+if [ -w /dev/full ]; then
+    for command in "decode --clients-max 7 $tb7" "encode-blocks --block-size 512 $tb7 $work/b2" \
+        "checksum $tb7"; do
+        checks=$((checks + 1))
+        # shellcheck disable=SC2086 # the command is split into words on purpose
+        status=$(full_status "$tool" $command)
+        [ "$status" = 1 ] || { echo "FAIL $command >/dev/full: exit $status, want 1"; failures=$((failures + 1)); }
+    done
+fi
+# An endless input stops at what the capacity can hold instead of filling memory.
+expect decode_endless 1 "$tool" decode --clients-max 1 /dev/zero
+contains decode_endless "$work/err" "error: trailer_size"
+expect ref_endless 2 "$tool" decode-blocks --block-size 512 --reference @/dev/zero "$work/blocks"
+# The hash seed is random per run, and must not change the answer.
+"$tool" decode --clients-max 64 "$data/tigerbeetle/tb_encode_64.bin" >"$work/run1"
+"$tool" decode --clients-max 64 "$data/tigerbeetle/tb_encode_64.bin" >"$work/run2"
+checks=$((checks + 1))
+cmp -s "$work/run1" "$work/run2" || { echo "FAIL decode twice: outputs differ"; failures=$((failures + 1)); }
+
 echo "cli: $checks checks, $failures failed"
 [ "$failures" = 0 ]

@@ -69,7 +69,9 @@ typedef struct buffer {
     size_t size;
 } buffer;
 
-static bool file_read(const char *path, buffer *out) {
+/* Reads at most limit bytes of path ("-" = standard input); a caller that needs to know
+ * whether there was more asks for one byte beyond what it can use. */
+static bool file_read_at_most(const char *path, size_t limit, buffer *out) {
     FILE *file = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
     if (file == NULL) {
         fprintf(stderr, "error: cannot open %s: %s\n", path, strerror(errno));
@@ -78,7 +80,7 @@ static bool file_read(const char *path, buffer *out) {
     size_t capacity = 1 << 16, size = 0;
     uint8_t *bytes = malloc(capacity);
     bool ok = bytes != NULL;
-    while (ok) {
+    while (ok && size < limit) {
         if (size == capacity) {
             uint8_t *grown = capacity <= SIZE_MAX / 2 ? realloc(bytes, capacity * 2) : NULL;
             if (grown == NULL) {
@@ -89,7 +91,8 @@ static bool file_read(const char *path, buffer *out) {
             bytes = grown;
             capacity *= 2;
         }
-        size_t got = fread(bytes + size, 1, capacity - size, file);
+        size_t want = capacity - size < limit - size ? capacity - size : limit - size;
+        size_t got = fread(bytes + size, 1, want, file);
         size += got;
         if (got == 0) break;
     }
@@ -105,6 +108,33 @@ static bool file_read(const char *path, buffer *out) {
     out->bytes = bytes;
     out->size = size;
     return true;
+}
+
+/* Every input has a largest useful size: a trailer of 2^20 slots, a block of 1 MiB. */
+static bool file_read(const char *path, buffer *out) {
+    return file_read_at_most(path, (size_t)264 * CLIENT_SESSIONS_CLIENTS_MAX_LIMIT + 1, out);
+}
+
+/* Standard output is where the answer goes: failing to write it is an error. */
+static int output_finish(int result) {
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "error: cannot write the output: %s\n", strerror(errno));
+        return EXIT_INVALID;
+    }
+    return result;
+}
+
+/* A fresh seed per run from the OS (0 where it has none): with a seed known in advance, a
+ * crafted trailer could put every client in one probe run and make decode quadratic. No
+ * decision and no output depends on the seed. */
+static uint64_t hash_seed_random(void) {
+    uint64_t seed = 0;
+    FILE *random = fopen("/dev/urandom", "rb");
+    if (random != NULL) {
+        if (fread(&seed, sizeof(seed), 1, random) != 1) seed = 0;
+        fclose(random);
+    }
+    return seed;
 }
 
 /* ---- parsing ---- */
@@ -186,7 +216,8 @@ static void entry_print(const client_sessions_entry *entry) {
 /* Decodes bytes as a trailer of clients_max slots and prints it; the exit status. */
 static int trailer_decode_print(const uint8_t *bytes, uint64_t size, uint32_t clients_max) {
     client_sessions *table = NULL;
-    client_sessions_init_status status = client_sessions_init(&table, clients_max, 0);
+    client_sessions_init_status status =
+        client_sessions_init(&table, clients_max, hash_seed_random());
     if (status != CLIENT_SESSIONS_INIT_OK) {
         fprintf(stderr, "error: %s\n", client_sessions_init_status_text(status));
         return EXIT_INVALID;
@@ -235,7 +266,9 @@ static int command_decode(int argc, char **argv) {
     if (clients_max == 0) return usage_error("decode needs --clients-max N");
     if (path == NULL) return usage_error("decode needs a FILE");
     buffer input;
-    if (!file_read(path, &input)) return EXIT_INVALID;
+    if (!file_read_at_most(path, client_sessions_encode_size(clients_max) + 1, &input)) {
+        return EXIT_INVALID;
+    }
     int result = trailer_decode_print(input.bytes, input.size, clients_max);
     free(input.bytes);
     return result;
@@ -271,6 +304,10 @@ static bool block_set_lookup(void *context, uint64_t address, const void **bytes
 
 /* Sorts the blocks by address for lookup; two blocks claiming one address is an error. */
 static bool block_set_seal(block_set *set) {
+    if (set->count == 0) {
+        fprintf(stderr, "error: no blocks in the given files\n");
+        return false;
+    }
     qsort(set->blocks, set->count, sizeof(block_ref), block_ref_compare);
     for (size_t i = 1; i < set->count; i++) {
         if (set->blocks[i].address == set->blocks[i - 1].address) {
@@ -306,14 +343,15 @@ static bool block_set_add(block_set *set, const char *path, const buffer *file,
     return true;
 }
 
-static bool reference_argument(const char *text, vsr_trailer_reference *reference) {
-    if (text[0] != '@') return reference_parse(text, reference);
+/* The exit status: 0 parsed, EXIT_INVALID the @PATH file cannot be read, EXIT_USAGE bad text. */
+static int reference_argument(const char *text, vsr_trailer_reference *reference) {
+    if (text[0] != '@') return reference_parse(text, reference) ? 0 : EXIT_USAGE;
     buffer file;
-    if (!file_read(text + 1, &file)) return false;
     char line[256] = {0};
-    memcpy(line, file.bytes, file.size < sizeof(line) - 1 ? file.size : sizeof(line) - 1);
+    if (!file_read_at_most(text + 1, sizeof(line) - 1, &file)) return EXIT_INVALID;
+    memcpy(line, file.bytes, file.size);
     free(file.bytes);
-    return reference_parse(line, reference);
+    return reference_parse(line, reference) ? 0 : EXIT_USAGE;
 }
 
 static int blocks_decode(const vsr_trailer_reference *reference, uint32_t block_size,
@@ -348,41 +386,54 @@ static int blocks_decode(const vsr_trailer_reference *reference, uint32_t block_
     return result;
 }
 
+static int decode_blocks_files(uint32_t block_size, const char *reference_text, const char **paths,
+                               int file_count);
+
 static int command_decode_blocks(int argc, char **argv) {
     uint32_t block_size = 0;
     const char *reference_text = NULL;
-    int first_file = argc;
-    for (int i = 0; i < argc; i++) {
+    /* Options may stand anywhere; everything else is a FILE ("-" is standard input). */
+    const char **paths = calloc((size_t)argc + 1, sizeof(char *));
+    if (paths == NULL) return EXIT_INVALID;
+    int file_count = 0, result = -1;
+    for (int i = 0; i < argc && result < 0; i++) {
         if (strcmp(argv[i], "--block-size") == 0 && i + 1 < argc) {
             if (!parse_u32(argv[++i], &block_size) || !vsr_block_size_valid(block_size)) {
-                return usage_error("--block-size must be a power of two in 512..1048576, "
-                                   "not '%s'",
-                                   argv[i]);
+                result = usage_error("--block-size must be a power of two in 512..1048576, "
+                                     "not '%s'",
+                                     argv[i]);
             }
         } else if (strcmp(argv[i], "--reference") == 0 && i + 1 < argc) {
             reference_text = argv[++i];
-        } else if (argv[i][0] == '-') {
-            return usage_error("decode-blocks: unknown or incomplete option '%s'", argv[i]);
+        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            result = usage_error("decode-blocks: unknown or incomplete option '%s'", argv[i]);
         } else {
-            first_file = i;
-            break;
+            paths[file_count++] = argv[i];
         }
     }
+    if (result < 0) result = decode_blocks_files(block_size, reference_text, paths, file_count);
+    free(paths);
+    return result;
+}
+
+static int decode_blocks_files(uint32_t block_size, const char *reference_text, const char **paths,
+                               int file_count) {
     if (block_size == 0) return usage_error("decode-blocks needs --block-size B");
     if (reference_text == NULL) return usage_error("decode-blocks needs --reference REF");
-    if (first_file == argc) return usage_error("decode-blocks needs at least one FILE");
+    if (file_count == 0) return usage_error("decode-blocks needs at least one FILE");
     vsr_trailer_reference reference;
-    if (!reference_argument(reference_text, &reference)) {
+    int parsed = reference_argument(reference_text, &reference);
+    if (parsed == EXIT_INVALID) return EXIT_INVALID;
+    if (parsed != 0) {
         return usage_error("--reference must be SIZE:CHECKSUM:LAST_BLOCK_ADDRESS:"
                            "LAST_BLOCK_CHECKSUM or @PATH, not '%s'",
                            reference_text);
     }
-    int file_count = argc - first_file;
     buffer *files = calloc((size_t)file_count, sizeof(buffer));
     block_set set = {NULL, 0};
     int result = files == NULL ? EXIT_INVALID : 0;
     for (int i = 0; i < file_count && result == 0; i++) {
-        const char *path = argv[first_file + i];
+        const char *path = paths[i];
         if (!file_read(path, &files[i]) || !block_set_add(&set, path, &files[i], block_size)) {
             result = EXIT_INVALID;
         }
@@ -494,9 +545,14 @@ int main(int argc, char **argv) {
             return 0;
         }
     }
-    if (strcmp(command, "checksum") == 0) return command_checksum(argc - 2, argv + 2);
-    if (strcmp(command, "decode") == 0) return command_decode(argc - 2, argv + 2);
-    if (strcmp(command, "decode-blocks") == 0) return command_decode_blocks(argc - 2, argv + 2);
-    if (strcmp(command, "encode-blocks") == 0) return command_encode_blocks(argc - 2, argv + 2);
+    if (strcmp(command, "checksum") == 0)
+        return output_finish(command_checksum(argc - 2, argv + 2));
+    if (strcmp(command, "decode") == 0) return output_finish(command_decode(argc - 2, argv + 2));
+    if (strcmp(command, "decode-blocks") == 0) {
+        return output_finish(command_decode_blocks(argc - 2, argv + 2));
+    }
+    if (strcmp(command, "encode-blocks") == 0) {
+        return output_finish(command_encode_blocks(argc - 2, argv + 2));
+    }
     return usage_error("unknown command '%s'", command);
 }
