@@ -295,8 +295,10 @@ static void print_json(const options *o, const sim_config *c, const sim_result *
                r->failure.replica);
         json_string(message, stdout);
         fputs("},\"reproduce\":", stdout);
-        char command[512];
-        FILE *memory = fmemopen(command, sizeof(command), "w");
+        /* Grows as needed: a long path and many overrides must not be cut short. */
+        char *command = NULL;
+        size_t command_size = 0;
+        FILE *memory = open_memstream(&command, &command_size);
         if (memory != NULL) {
             print_reproduce(o, c->seed, memory);
             fclose(memory);
@@ -304,6 +306,7 @@ static void print_json(const options *o, const sim_config *c, const sim_result *
         } else {
             fputs("null", stdout);
         }
+        free(command);
     }
     fputs("}\n", stdout);
 }
@@ -411,8 +414,13 @@ static int run_seeds(const options *o) {
         if (o->seed_last - seed < o->stride) break;
         seed += o->stride;
     }
-    if (trace != NULL && fclose(trace) != 0) {
+    if (trace != NULL && (ferror(trace) || fclose(trace) != 0)) {
         fprintf(stderr, "client-sessions-sim: error writing trace file %s\n", o->trace_path);
+        return EXIT_ENVIRONMENT;
+    }
+    /* The results go to standard output: a run whose results were lost has not passed. */
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "client-sessions-sim: error writing standard output\n");
         return EXIT_ENVIRONMENT;
     }
     return worst;

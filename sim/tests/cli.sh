@@ -38,6 +38,13 @@ expect 2 --inject-bit-flip 10:9
 expect 2 --seeds 1..2 --trace /tmp/never-written
 expect 4 --seed 1 --trace /nonexistent-dir/trace.txt
 expect 0 --seed 3 --swarm off --faults off --ops 50
+# Output that cannot be written is an environment error, never a pass (found in review).
+if [ -w /dev/full ]; then
+    expect 4 --seed 1 --ops 50 --trace /dev/full
+    "$sim" --seeds 0..3 --ops 50 --json >/dev/full 2>/dev/null
+    got=$?
+    [ "$got" = 4 ] || { echo "FAIL: --json >/dev/full exited $got, expected 4"; failures=$((failures + 1)); }
+fi
 
 [ $failures = 0 ] && echo "cli: ok"
 [ $failures = 0 ]
