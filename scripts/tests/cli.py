@@ -44,6 +44,10 @@ with tempfile.TemporaryDirectory() as tmp:
     expect(2, "sweep", "--parallel-hosts", os.path.join(tmp, "missing"))
     expect(2, "sweep", "--parallel-hosts", hosts, "--shard", "0/2", contains="no --shard")
     expect(2, "sweep", "--parallel-hosts", hosts, "--out", "-")
+    # Found in review: NaN never ended a sweep; a base near 2^64 ran past the last seed.
+    expect(2, "sweep", "--time", "nan", contains="positive number")
+    expect(2, "sweep", "--seed-base", "18446744073709551610", "--seeds", "40",
+           contains="past the last seed")
     expect(2, "repro")
     expect(2, "repro", "0xZZ", contains="bad seed")
     expect(2, "repro", "--swarm", "off", contains="SEED comes before")
