@@ -98,6 +98,10 @@ expect decode_blocks_empty 1 "$tool" decode-blocks --block-size 512 --reference 
 contains decode_blocks_empty "$work/err" "no blocks"
 # Options after the files are still options.
 expect decode_blocks_options_last 0 "$tool" decode-blocks --reference "$ref" "$work/blocks" --block-size 512
+# Unused (zero) blocks in an image are not blocks of the trailer and do not clash.
+cat "$work/blocks" >"$work/image"
+head -c 1024 /dev/zero >>"$work/image"
+expect decode_blocks_image 0 "$tool" decode-blocks --block-size 512 --reference "$ref" "$work/image"
 # An unreadable @PATH reference is a file error (1), not bad usage (2).
 expect decode_blocks_ref_missing 1 "$tool" decode-blocks --block-size 512 --reference "@$work/nope" "$work/blocks"
 # Output that cannot be written is an error, never a silent exit 0.

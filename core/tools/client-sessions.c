@@ -34,7 +34,8 @@ static const char usage_text[] =
     "      (FORMAT.md 4), then decode it as above; clients_max is the trailer size / 264.\n"
     "      Each FILE holds one or more blocks back to back, B bytes each (the last one\n"
     "      in a file may stop after its header.size bytes); a block is found by the\n"
-    "      address in its header. REF is the trailer reference as four fields\n"
+    "      address in its header (blocks with address 0 are skipped as free space).\n"
+    "      REF is the trailer reference as four fields\n"
     "        SIZE:CHECKSUM:LAST_BLOCK_ADDRESS:LAST_BLOCK_CHECKSUM\n"
     "      (decimal, hex, decimal, hex), or @PATH to read that line from a file.\n"
     "      On invalid input, prints 'error: <rule> at block <address>' and exits 1.\n"
@@ -332,6 +333,8 @@ static bool block_set_add(block_set *set, const char *path, const buffer *file,
         uint64_t address;
         memcpy(&address, file->bytes + offset + offsetof(vsr_header_block, address),
                sizeof(address));
+        /* No trailer block has address 0 (FORMAT.md 2b): free space in an image, skipped. */
+        if (address == 0) continue;
         block_ref *grown = realloc(set->blocks, (set->count + 1) * sizeof(block_ref));
         if (grown == NULL) {
             fprintf(stderr, "error: out of memory\n");
