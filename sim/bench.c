@@ -13,25 +13,11 @@
 
 #include "cli.h"
 #include "client_sessions.h"
+#include "model.h"
 #include "sim.h"
 #include "sim_assert.h"
 
 enum { BENCH_CLIENTS = 64, BENCH_BATCH = 4096 };
-
-static void bench_reply(vsr_header_reply *h, vsr_u128 client, uint64_t commit, uint32_t request) {
-    memset(h, 0, sizeof(*h));
-    h->cluster = 1;
-    h->release = 1;
-    h->command = VSR_COMMAND_REPLY;
-    h->client = client;
-    h->op = commit;
-    h->commit = commit;
-    h->timestamp = commit;
-    h->request = request;
-    h->operation = request == 0 ? (uint8_t)VSR_OPERATION_REGISTER : 128;
-    h->size = request == 0 ? VSR_HEADER_SIZE + VSR_REGISTER_RESULT_SIZE : VSR_HEADER_SIZE;
-    vsr_header_set_checksum(h);
-}
 
 typedef struct core_bench {
     client_sessions *table;
@@ -46,7 +32,7 @@ static void core_bench_init(core_bench *b) {
     b->batch = malloc(sizeof(vsr_header_reply) * BENCH_BATCH);
     SIM_ASSERT(b->batch != NULL);
     for (uint32_t c = 0; c < BENCH_CLIENTS; c++) {
-        bench_reply(&b->batch[0], c + 1, ++b->commit, 0);
+        model_reply_minimal(&b->batch[0], c + 1, ++b->commit, 0);
         client_sessions_put(b->table, b->commit, &b->batch[0]);
     }
 }
@@ -64,7 +50,8 @@ static double core_bench_run(core_bench *b, uint64_t budget_ns, uint64_t *puts_o
         b->round++;
         for (uint32_t i = 0; i < BENCH_BATCH; i++) {
             uint32_t c = i % BENCH_CLIENTS;
-            bench_reply(&b->batch[i], c + 1, ++b->commit, (uint32_t)(b->round * BENCH_BATCH + i));
+            model_reply_minimal(&b->batch[i], c + 1, ++b->commit,
+                                (uint32_t)(b->round * BENCH_BATCH + i));
         }
         uint64_t start = cli_now_ns();
         for (uint32_t i = 0; i < BENCH_BATCH; i++) {

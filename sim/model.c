@@ -113,3 +113,18 @@ void model_encode(const model *m, void *out, uint64_t size) {
         }
     }
 }
+
+void model_reply_minimal(vsr_header_reply *h, vsr_u128 client, uint64_t commit, uint32_t request) {
+    memset(h, 0, sizeof(*h));
+    h->cluster = 1;
+    h->release = 1;
+    h->command = VSR_COMMAND_REPLY;
+    h->client = client;
+    h->op = commit;
+    h->commit = commit;
+    h->timestamp = commit;
+    h->request = request;
+    h->operation = request == 0 ? (uint8_t)VSR_OPERATION_REGISTER : 128;
+    h->size = request == 0 ? VSR_HEADER_SIZE + VSR_REGISTER_RESULT_SIZE : VSR_HEADER_SIZE;
+    vsr_header_set_checksum(h);
+}

@@ -44,6 +44,10 @@ vsr_u128 model_evictee(const model *m);
 /* Frees the slot of client (present) and zeroes it. */
 void model_remove(model *m, vsr_u128 client);
 /* FORMAT.md section 3: headers then sessions; size == 264 * clients_max. */
+/* A minimal valid reply (cluster 1, release 1; a register reply when request == 0), checksum
+ * set: what unit tests and benchmarks put into a table when the workload does not matter. */
+void model_reply_minimal(vsr_header_reply *h, vsr_u128 client, uint64_t commit, uint32_t request);
+
 void model_encode(const model *m, void *out, uint64_t size);
 
 /* Additions for the simulator. */

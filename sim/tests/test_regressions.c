@@ -10,24 +10,10 @@
 #include "check.h"
 #include "client_sessions.h"
 #include "config.h"
+#include "model.h"
 #include "sim.h"
 
 enum { SLOTS = 16, CLIENTS = 40, ITERATIONS = 20000 };
-
-static void reply(vsr_header_reply *h, vsr_u128 client, uint64_t commit, uint32_t request) {
-    memset(h, 0, sizeof(*h));
-    h->cluster = 1;
-    h->release = 1;
-    h->command = VSR_COMMAND_REPLY;
-    h->client = client;
-    h->op = commit;
-    h->commit = commit;
-    h->timestamp = commit;
-    h->request = request;
-    h->operation = request != 0 ? 128 : VSR_OPERATION_REGISTER;
-    h->size = request != 0 ? VSR_HEADER_SIZE : VSR_HEADER_SIZE + VSR_REGISTER_RESULT_SIZE;
-    vsr_header_set_checksum(h);
-}
 
 /* Applies one op of client c; returns the evicted client or 0. */
 static vsr_u128 apply(client_sessions *t, vsr_u128 c, uint64_t commit, uint32_t request) {
@@ -35,7 +21,7 @@ static vsr_u128 apply(client_sessions *t, vsr_u128 c, uint64_t commit, uint32_t 
     client_sessions_entry e;
     vsr_u128 evicted = 0;
     if (client_sessions_get(t, c, &e)) {
-        reply(&h, c, commit, request);
+        model_reply_minimal(&h, c, commit, request);
         client_sessions_put(t, e.session, &h);
         return 0;
     }
@@ -43,7 +29,7 @@ static vsr_u128 apply(client_sessions *t, vsr_u128 c, uint64_t commit, uint32_t 
         evicted = client_sessions_evictee(t);
         client_sessions_remove(t, evicted);
     }
-    reply(&h, c, commit, 0);
+    model_reply_minimal(&h, c, commit, 0);
     client_sessions_put(t, commit, &h);
     return evicted;
 }
