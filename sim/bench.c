@@ -66,20 +66,13 @@ static double core_bench_run(core_bench *b, uint64_t budget_ns, uint64_t *puts_o
 
 static bool bench_sim_config(sim_config *config, uint64_t seed) {
     sim_overrides o;
-    memset(&o, 0, sizeof(o));
-    o.swarm_off = true;
-    o.faults_off = true;
-    const struct {
-        sim_param param;
-        uint32_t value;
-    } fixed[] = {
-        {SIM_PARAM_replicas, 3}, {SIM_PARAM_clients_max, 64},  {SIM_PARAM_clients, 128},
-        {SIM_PARAM_ops, 20000},  {SIM_PARAM_block_size, 4096}, {SIM_PARAM_checkpoint_interval, 64},
-    };
-    for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
-        o.set[fixed[i].param] = true;
-        o.value[fixed[i].param] = fixed[i].value;
-    }
+    sim_overrides_init_fixed(&o);
+    sim_overrides_set(&o, SIM_PARAM_replicas, 3);
+    sim_overrides_set(&o, SIM_PARAM_clients_max, 64);
+    sim_overrides_set(&o, SIM_PARAM_clients, 128);
+    sim_overrides_set(&o, SIM_PARAM_ops, 20000);
+    sim_overrides_set(&o, SIM_PARAM_block_size, 4096);
+    sim_overrides_set(&o, SIM_PARAM_checkpoint_interval, 64);
     sim_config_make(config, seed, &o);
     return sim_config_invalid(config) == NULL;
 }

@@ -176,3 +176,17 @@ void sim_overrides_print_args(uint64_t seed, const sim_overrides *overrides, FIL
                 overrides->inject_bit_flip_replica);
     }
 }
+
+void sim_overrides_init(sim_overrides *overrides) { memset(overrides, 0, sizeof(*overrides)); }
+
+void sim_overrides_init_fixed(sim_overrides *overrides) {
+    sim_overrides_init(overrides);
+    overrides->swarm_off = true;
+    overrides->faults_off = true;
+}
+
+void sim_overrides_set(sim_overrides *overrides, sim_param param, uint32_t value) {
+    SIM_ASSERT((unsigned)param < SIM_PARAM_COUNT);
+    overrides->set[param] = true;
+    overrides->value[param] = value;
+}

@@ -89,6 +89,13 @@ typedef struct sim_overrides {
     uint32_t inject_bit_flip_replica;
 } sim_overrides;
 
+/* No overrides at all: the swarm decides everything. */
+void sim_overrides_init(sim_overrides *overrides);
+/* Swarm and faults off: fixed defaults, the start of a narrow configuration. */
+void sim_overrides_init_fixed(sim_overrides *overrides);
+/* value replaces the configuration's choice for param. */
+void sim_overrides_set(sim_overrides *overrides, sim_param param, uint32_t value);
+
 /* The configuration of seed: swarm (or fixed defaults), then overrides. */
 void sim_config_make(sim_config *config, uint64_t seed, const sim_overrides *overrides);
 /* NULL if the configuration is usable, else a reason (for exit status 2). */

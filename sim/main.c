@@ -142,8 +142,7 @@ static int parse_param(const char *flag, const char *value, options *o, bool *ma
                     sim_params[i].min, sim_params[i].max);
             return EXIT_USAGE;
         }
-        o->overrides.set[i] = true;
-        o->overrides.value[i] = (uint32_t)number;
+        sim_overrides_set(&o->overrides, (sim_param)i, (uint32_t)number);
         return EXIT_OK;
     }
     return EXIT_OK;

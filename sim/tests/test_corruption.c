@@ -12,21 +12,13 @@
 
 static sim_config quiet_config(uint64_t seed, uint32_t replicas) {
     sim_overrides o;
-    memset(&o, 0, sizeof(o));
-    o.swarm_off = true;
-    o.faults_off = true;
-    const struct {
-        sim_param param;
-        uint32_t value;
-    } fixed[] = {
-        {SIM_PARAM_replicas, replicas}, {SIM_PARAM_clients_max, 8},
-        {SIM_PARAM_clients, 8},         {SIM_PARAM_ops, 400},
-        {SIM_PARAM_block_size, 512},    {SIM_PARAM_checkpoint_interval, 50},
-    };
-    for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
-        o.set[fixed[i].param] = true;
-        o.value[fixed[i].param] = fixed[i].value;
-    }
+    sim_overrides_init_fixed(&o);
+    sim_overrides_set(&o, SIM_PARAM_replicas, replicas);
+    sim_overrides_set(&o, SIM_PARAM_clients_max, 8);
+    sim_overrides_set(&o, SIM_PARAM_clients, 8);
+    sim_overrides_set(&o, SIM_PARAM_ops, 400);
+    sim_overrides_set(&o, SIM_PARAM_block_size, 512);
+    sim_overrides_set(&o, SIM_PARAM_checkpoint_interval, 50);
     o.inject_bit_flip_op = 120;
     o.inject_bit_flip_replica = replicas - 1;
     sim_config config;
