@@ -15,23 +15,8 @@ void client_sessions_encode(const client_sessions *table, void *out, uint64_t ou
     /* The slot arrays are kept in the encoded layout, and free slots are kept zero. */
     uint8_t *bytes = out;
     memcpy(bytes, table->headers, clients_max * sizeof(vsr_header_reply));
-#if defined(CS_MUTANT_ENCODE_SESSIONS_OFFSET)
-    memcpy(bytes + clients_max * sizeof(vsr_header_reply) + 8, table->sessions,
-           (clients_max - 1) * sizeof(uint64_t));
-    memset(bytes + clients_max * sizeof(vsr_header_reply), 0, 8);
-#else
     memcpy(bytes + clients_max * sizeof(vsr_header_reply), table->sessions,
            clients_max * sizeof(uint64_t));
-#endif
-#if defined(CS_MUTANT_ENCODE_PADDING_GARBAGE)
-    /* A stale byte (the count) in the reserved bytes of the first free slot. */
-    for (uint32_t slot = 0; slot < table->clients_max; slot++) {
-        if (table->sessions[slot] == 0) {
-            bytes[(uint64_t)slot * sizeof(vsr_header_reply) + 250] = (uint8_t)(table->count | 1);
-            break;
-        }
-    }
-#endif
 }
 
 static vsr_error error_at(vsr_error_code code, uint32_t slot) {
@@ -87,18 +72,10 @@ enum {
 /* Every rule of one occupied slot that needs no other slot; checksum is the computed one. */
 static vsr_error_code slot_validate(const vsr_header_reply *header, vsr_u128 checksum,
                                     uint64_t session) {
-#if defined(CS_MUTANT_DECODE_SKIP_CHECKSUM)
-    (void)checksum;
-#else
     if (checksum != header->checksum) return VSR_ERROR_HEADER_CHECKSUM;
-#endif
     vsr_error_code code = cs_header_reply_validate_after_checksum(header);
     if (code != VSR_ERROR_OK) return code;
-#if defined(CS_MUTANT_DECODE_SKIP_SESSION_CHECK)
-    (void)session;
-#else
     if (session > header->commit) return VSR_ERROR_SESSION_AFTER_COMMIT;
-#endif
     return VSR_ERROR_OK;
 }
 
@@ -106,13 +83,7 @@ static vsr_error_code slot_validate(const vsr_header_reply *header, vsr_u128 che
  * On an error the index may hold the slot already: the caller resets the table. */
 static vsr_error_code slot_add(client_sessions *table, uint32_t slot, uint32_t commit_home) {
     const vsr_header_reply *header = &table->headers[slot];
-#if defined(CS_MUTANT_DECODE_ALLOW_DUPLICATE_CLIENT)
-    /* The duplicate goes unnoticed here and trips the index's own assertion. */
-    bool inserted = cs_index_insert(table, header->client, slot);
-    CS_ASSERT(inserted);
-#else
     if (!cs_index_insert(table, header->client, slot)) return VSR_ERROR_DUPLICATE_CLIENT;
-#endif
     if (!commit_set_add(table, header->commit, commit_home)) return VSR_ERROR_DUPLICATE_COMMIT;
     cs_free_clear(table, slot);
     cs_heap_entry entry = {header->commit, slot};
@@ -186,28 +157,10 @@ vsr_error client_sessions_decode(client_sessions *table, const void *bytes, uint
         error = decode_group(table, bytes, first,
                              left < DECODE_GROUP_SLOTS ? left : DECODE_GROUP_SLOTS);
     }
-#if defined(CS_MUTANT_DECODE_KEEPS_PARTIAL)
-    /* Only the slots from the failing one on are cleared. */
-    if (error.code != VSR_ERROR_OK) {
-        for (uint32_t slot = error.slot; slot < table->clients_max; slot++) {
-            memset(&table->headers[slot], 0, sizeof(table->headers[slot]));
-            table->sessions[slot] = 0;
-        }
-        /* The failing slot may be indexed already: rebuild the index from what is left. */
-        memset(table->index, 0, ((size_t)table->index_mask + 1) * sizeof(cs_index_entry));
-        for (uint32_t slot = 0; slot < error.slot; slot++) {
-            if (table->sessions[slot] != 0)
-                cs_index_insert(table, table->headers[slot].client, slot);
-        }
-        cs_heap_build(table);
-        return error;
-    }
-#else
     if (error.code != VSR_ERROR_OK) {
         client_sessions_reset(table);
         return error;
     }
-#endif
     cs_heap_build(table);
     return error;
 }

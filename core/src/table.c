@@ -375,36 +375,16 @@ uint32_t client_sessions_put(client_sessions *table, uint64_t session,
     if (slot != VSR_SLOT_NONE) {
         CS_ASSERT(table->sessions[slot] == session);
         CS_ASSERT(table->headers[slot].commit < reply->commit);
-#if !defined(CS_MUTANT_UPDATE_KEEPS_COMMIT)
         table->headers[slot] = *reply;
-#endif
         /* The commit grew: the slot can only move away from the heap's root. */
         uint32_t position = table->heap_position[slot];
         CS_ASSERT(table->heap[position].slot == slot);
-#if !defined(CS_MUTANT_UPDATE_SKIPS_HEAP)
         table->heap[position].commit = reply->commit;
         heap_sift_down(table, position, table->count);
-#endif
         return slot;
     }
     CS_ASSERT(table->count < table->clients_max);
     slot = free_lowest(table);
-#if defined(CS_MUTANT_SLOT_LAST_FREE)
-    for (uint32_t i = table->clients_max; i-- > 0;) {
-        if (table->sessions[i] == 0) {
-            slot = i;
-            break;
-        }
-    }
-#elif defined(CS_MUTANT_HASH_SEED_DEPENDENT)
-    /* With an odd seed, the second-lowest free slot when there is one. */
-    for (uint32_t i = slot + 1; (table->hash_seed & 1) != 0 && i < table->clients_max; i++) {
-        if (table->sessions[i] == 0) {
-            slot = i;
-            break;
-        }
-    }
-#endif
     CS_ASSERT(slot != VSR_SLOT_NONE && table->sessions[slot] == 0);
     cs_free_clear(table, slot);
     table->sessions[slot] = session;
@@ -421,25 +401,6 @@ uint32_t client_sessions_put(client_sessions *table, uint64_t session,
 vsr_u128 client_sessions_evictee(const client_sessions *table) {
     CS_ASSERT(table->count == table->clients_max);
     uint32_t slot = table->heap[0].slot;
-#if defined(CS_MUTANT_EVICT_BY_HASH_ORDER)
-    for (uint32_t i = 0; i <= table->index_mask; i++) {
-        if (table->index[i].slot_plus_one != 0) {
-            slot = table->index[i].slot_plus_one - 1;
-            break;
-        }
-    }
-#elif defined(CS_MUTANT_EVICT_TIE_SLOT)
-    /* Within a window of 3 commits the lower slot wins. */
-    if (table->count >= 2) {
-        cs_heap_entry second = table->heap[1];
-        if (table->count >= 3 && table->heap[2].commit < second.commit) second = table->heap[2];
-        if (second.commit - table->heap[0].commit <= 3 && second.slot < slot) slot = second.slot;
-    }
-#elif defined(CS_MUTANT_EVICT_LARGEST)
-    for (uint32_t i = 0; i < table->count; i++) {
-        if (table->heap[i].commit > table->headers[slot].commit) slot = table->heap[i].slot;
-    }
-#endif
     CS_ASSERT(table->sessions[slot] != 0);
     return table->headers[slot].client;
 }
@@ -450,16 +411,10 @@ void client_sessions_remove(client_sessions *table, vsr_u128 client) {
     CS_ASSERT(table->count > 0);
     heap_remove(table, slot);
     table->count--;
-#if !defined(CS_MUTANT_REMOVE_KEEPS_INDEX)
     index_delete(table, client);
-#endif
-#if !defined(CS_MUTANT_REMOVE_KEEPS_BYTES)
     memset(&table->headers[slot], 0, sizeof(table->headers[slot]));
-#endif
     table->sessions[slot] = 0;
-#if !defined(CS_MUTANT_REMOVE_KEEPS_SLOT_BUSY)
     free_set(table, slot);
-#endif
 }
 
 /* ---- iteration ---- */

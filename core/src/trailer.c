@@ -76,13 +76,9 @@ static vsr_error block_read(const void *bytes, size_t available, uint64_t addres
     memcpy(header, bytes, sizeof(*header));
     vsr_error_code code = vsr_header_block_validate(header);
     if (code != VSR_ERROR_OK) return error_at(code, address);
-#if defined(CS_MUTANT_TRAILER_CHAIN_UNCHECKED)
-    (void)checksum_expected;
-#else
     if (header->checksum != checksum_expected) {
         return error_at(VSR_ERROR_BLOCK_CHECKSUM_REFERENCE, address);
     }
-#endif
     if (header->address != address) return error_at(VSR_ERROR_BLOCK_ADDRESS_MISMATCH, address);
     if (header->size - (uint64_t)VSR_HEADER_SIZE != body_size_expected) {
         return error_at(VSR_ERROR_BLOCK_BODY_SIZE, address);
