@@ -25,7 +25,7 @@
  * count, and the encodings byte for byte.
  */
 #include "fuzz_common.h"
-#include "model.h"
+#include "testing/model.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -97,7 +97,7 @@ static void op_register(ops *o, fuzz_reader *in, bool wide, bool variant) {
         session = commit - back % commit;
         request = 1 + (uint32_t)back;
     }
-    vsr_header_reply reply = fuzz_reply(client, commit, request, o->salt++);
+    vsr_header_reply reply = testing_reply_salted(client, commit, request, o->salt++);
     put_both(o, session, &reply);
 }
 
@@ -109,7 +109,7 @@ static void op_request(ops *o, fuzz_reader *in, bool wide) {
     if (commit <= s->header.commit || commit_taken(&o->model, commit, slot)) return;
     uint32_t request = s->header.request + 1;
     if (request == 0) request = 1;
-    vsr_header_reply reply = fuzz_reply(s->header.client, commit, request, o->salt++);
+    vsr_header_reply reply = testing_reply_salted(s->header.client, commit, request, o->salt++);
     put_both(o, s->session, &reply);
 }
 
@@ -154,7 +154,7 @@ static void op_get(ops *o, fuzz_reader *in, bool wide) {
 }
 
 static void op_roundtrip(ops *o, fuzz_reader *in, bool variant) {
-    uint64_t seed = fuzz_random(&(uint64_t){fuzz_read(in, 1)});
+    uint64_t seed = testing_random(&(uint64_t){fuzz_read(in, 1)});
     client_sessions *copy = NULL;
     FUZZ_CHECK(client_sessions_init(&copy, o->clients_max, seed) == CLIENT_SESSIONS_INIT_OK,
                "init");
@@ -220,7 +220,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     ops o;
     memset(&o, 0, sizeof(o));
     o.clients_max = 1 + (uint32_t)fuzz_read(&in, 1) % 8;
-    uint64_t seed = fuzz_random(&(uint64_t){fuzz_read(&in, 1)});
+    uint64_t seed = testing_random(&(uint64_t){fuzz_read(&in, 1)});
     o.encoded_size = (size_t)client_sessions_encode_size(o.clients_max);
     o.core_bytes = malloc(o.encoded_size);
     o.model_bytes = malloc(o.encoded_size);

@@ -11,6 +11,7 @@
 
 #include "sim_assert.h"
 #include "sim_internal.h"
+#include "testing/bytes.h"
 
 typedef enum defect {
     DEFECT_HEADER_BIT,
@@ -25,16 +26,17 @@ static const char *const defect_names[DEFECT_COUNT] = {"header_bit", "session_af
                                                        "duplicate_client", "duplicate_commit",
                                                        "free_slot_dirty"};
 
+/* FORMAT.md 3: clients_max reply headers, then clients_max u64 sessions. */
+static size_t session_offset(uint32_t clients_max, uint32_t slot) {
+    return (size_t)VSR_HEADER_SIZE * clients_max + sizeof(uint64_t) * slot;
+}
+
 static uint64_t session_at(const uint8_t *trailer, uint32_t clients_max, uint32_t slot) {
-    const uint8_t *bytes = trailer + (size_t)256 * clients_max + (size_t)8 * slot;
-    uint64_t session = 0;
-    for (uint32_t i = 8; i > 0; i--) session = (session << 8) | bytes[i - 1];
-    return session;
+    return testing_load(trailer + session_offset(clients_max, slot), sizeof(uint64_t));
 }
 
 static void session_put(uint8_t *trailer, uint32_t clients_max, uint32_t slot, uint64_t session) {
-    uint8_t *bytes = trailer + (size_t)256 * clients_max + (size_t)8 * slot;
-    for (uint32_t i = 0; i < 8; i++) bytes[i] = (uint8_t)(session >> (8 * i));
+    testing_store(trailer + session_offset(clients_max, slot), sizeof(uint64_t), session);
 }
 
 /* A random slot that is occupied (or free), or VSR_SLOT_NONE. */
@@ -54,7 +56,7 @@ typedef struct expectation {
 } expectation;
 
 static vsr_header_reply *header_at(uint8_t *trailer, uint32_t slot) {
-    return (vsr_header_reply *)(void *)(trailer + (size_t)256 * slot);
+    return (vsr_header_reply *)(void *)(trailer + (size_t)VSR_HEADER_SIZE * slot);
 }
 
 static uint64_t commit_max(uint8_t *trailer, uint32_t clients_max) {
@@ -91,7 +93,7 @@ static bool duplicate_client(sim *s, uint8_t *trailer, uint32_t slot, expectatio
     uint32_t other = pick_other(s, trailer, slot, false);
     if (other == VSR_SLOT_NONE) return false;
     uint64_t commit = commit_max(trailer, n) + 1;
-    memcpy(header_at(trailer, other), header_at(trailer, slot), 256);
+    memcpy(header_at(trailer, other), header_at(trailer, slot), VSR_HEADER_SIZE);
     set_commit(header_at(trailer, other), commit);
     session_put(trailer, n, other, session_at(trailer, n, slot));
     e->slot = other > slot ? other : slot; /* the decoder meets it at the later slot */
@@ -117,11 +119,11 @@ static bool apply_defect(sim *s, uint8_t *trailer, defect kind, expectation *e) 
     uint32_t n = s->config.clients_max;
     uint32_t slot = pick_slot(s, trailer, kind != DEFECT_FREE_SLOT_DIRTY);
     if (slot == VSR_SLOT_NONE) return false;
-    uint8_t *header = trailer + (size_t)256 * slot;
+    uint8_t *header = (uint8_t *)header_at(trailer, slot);
     e->slot = slot;
     switch (kind) {
     case DEFECT_HEADER_BIT:
-        header[pcg32_bounded(&s->rng_checks, 256)] ^=
+        header[pcg32_bounded(&s->rng_checks, VSR_HEADER_SIZE)] ^=
             (uint8_t)(1u << pcg32_bounded(&s->rng_checks, 8));
         e->code = VSR_ERROR_HEADER_CHECKSUM;
         return true;
@@ -133,7 +135,7 @@ static bool apply_defect(sim *s, uint8_t *trailer, defect kind, expectation *e) 
     case DEFECT_DUPLICATE_CLIENT: return duplicate_client(s, trailer, slot, e);
     case DEFECT_DUPLICATE_COMMIT: return duplicate_commit(s, trailer, slot, e);
     default:
-        header[pcg32_bounded(&s->rng_checks, 256)] |=
+        header[pcg32_bounded(&s->rng_checks, VSR_HEADER_SIZE)] |=
             (uint8_t)(1u << pcg32_bounded(&s->rng_checks, 8));
         e->code = VSR_ERROR_FREE_SLOT_NOT_ZERO;
         return true;

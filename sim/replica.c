@@ -58,13 +58,13 @@ static void op_text(const sim_op *op, char *out, size_t out_size) {
 }
 
 static void check_decision(sim *s, const sim_replica *r, sim_op *op, uint64_t number,
-                           const sim_decision *d) {
-    const char *field = sim_decision_diff(&op->expected, d);
+                           const apply_decision *d) {
+    const char *field = apply_decision_diff(&op->expected, d);
     if (field != NULL) {
         char what[96], expected[256], actual[256], signature[64];
         op_text(op, what, sizeof(what));
-        sim_decision_text(&op->expected, expected, sizeof(expected));
-        sim_decision_text(d, actual, sizeof(actual));
+        apply_decision_text(&op->expected, expected, sizeof(expected));
+        apply_decision_text(d, actual, sizeof(actual));
         snprintf(signature, sizeof(signature), "decision.%s", field);
         bool peer = op->first_replica != SIM_REPLICA_NONE && op->first_replica != r->index;
         char first[64] = "the model";
@@ -83,12 +83,11 @@ static void replica_apply_next(sim *s, sim_replica *r) {
     uint64_t number = r->op + 1;
     SIM_ASSERT(number <= s->config.ops);
     sim_op *op = &s->log[number];
-    sim_decision d;
+    apply_decision d;
     /* Looking inside an eviction costs an encode: done on some first applications only. */
     bool inspect = op->expected.evictee != 0 && op->first_replica == SIM_REPLICA_NONE &&
                    pcg32_chance(&s->rng_checks, 1, 8);
-    const char *anomaly =
-        sim_apply_core(r->table, op, number, &d, inspect ? s->scratch_trailer : NULL);
+    const char *anomaly = apply_core(r->table, &op->reply, &d, inspect ? s->scratch_trailer : NULL);
     s->counts.replica_ops++;
     if (number <= r->op_high) {
         s->counts.replayed_ops++;
@@ -106,7 +105,7 @@ static void replica_apply_next(sim *s, sim_replica *r) {
     if (s->trace.file != NULL) {
         char what[96], decided[256];
         op_text(op, what, sizeof(what));
-        sim_decision_text(&d, decided, sizeof(decided));
+        apply_decision_text(&d, decided, sizeof(decided));
         TRACE(s, "step %llu r%u apply op=%llu %s -> %s", ull(s->step), r->index, ull(number), what,
               decided);
     }

@@ -81,26 +81,26 @@ static vsr_u128 field_value(const uint8_t *bytes, uint32_t size) {
 
 void sim_trailer_diff(const uint8_t *expected, const uint8_t *actual, uint32_t clients_max,
                       char *out, size_t out_size) {
-    uint64_t size = (uint64_t)264 * clients_max;
+    uint64_t size = client_sessions_encode_size(clients_max);
     uint64_t offset = 0;
     while (offset < size && expected[offset] == actual[offset]) offset++;
     if (offset == size) {
         snprintf(out, out_size, "no byte differs");
         return;
     }
-    uint64_t headers = (uint64_t)256 * clients_max;
-    field_info field = {0, 8, "session"};
+    uint64_t headers = (uint64_t)VSR_HEADER_SIZE * clients_max;
+    field_info field = {0, sizeof(uint64_t), "session"};
     uint64_t slot = 0;
     uint64_t start = 0;
     if (offset < headers) {
-        slot = offset / 256;
+        slot = offset / VSR_HEADER_SIZE;
         for (size_t i = 0; i < sizeof(reply_fields) / sizeof(reply_fields[0]); i++) {
-            if (offset % 256 >= reply_fields[i].offset) field = reply_fields[i];
+            if (offset % VSR_HEADER_SIZE >= reply_fields[i].offset) field = reply_fields[i];
         }
-        start = slot * 256 + field.offset;
+        start = slot * VSR_HEADER_SIZE + field.offset;
     } else {
-        slot = (offset - headers) / 8;
-        start = headers + slot * 8;
+        slot = (offset - headers) / sizeof(uint64_t);
+        start = headers + slot * sizeof(uint64_t);
     }
     char e[33], a[33];
     sim_u128_text(field_value(expected + start, field.size), e);
@@ -113,9 +113,9 @@ void sim_trailer_diff(const uint8_t *expected, const uint8_t *actual, uint32_t c
 bool sim_model_encoding_at(const sim *s, uint64_t op, uint8_t *out) {
     model replay;
     if (!model_init(&replay, s->config.clients_max)) return false;
-    sim_decision ignored;
+    apply_decision ignored;
     for (uint64_t number = 1; number <= op; number++) {
-        sim_apply_model(&replay, &s->log[number], number, &ignored);
+        apply_model(&replay, &s->log[number].reply, &ignored);
     }
     model_encode(&replay, out, s->trailer_size);
     model_deinit(&replay);
