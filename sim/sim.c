@@ -24,13 +24,8 @@ void sim_fail(sim *s, const char *signature, uint64_t op, int replica, const cha
     // NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): va_start above
     vsnprintf(s->failure.message, sizeof(s->failure.message), format, args);
     va_end(args);
-    if (s->trace.file != NULL) {
-        sim_trace_line(&s->trace, "step %llu FAIL %s: %s", (unsigned long long)s->step, signature,
-                       s->failure.message);
-    }
+    sim_trace_failure(s);
 }
-
-void sim_event_emit(sim *s, const sim_event *event) { sim_trace_event(&s->trace, event); }
 
 const char *sim_u128_text(vsr_u128 value, char out[33]) {
     vsr_u128_format(value, out);
@@ -199,11 +194,6 @@ static void emit_config(sim *s) {
                                        .a = i + 1,
                                        .b = sim_config_get(c, (sim_param)i)});
     }
-    if (s->trace.file != NULL) {
-        fprintf(s->trace.file, "config seed=0x%016llx ", (unsigned long long)c->seed);
-        sim_config_print(c, s->trace.file);
-        fputc('\n', s->trace.file);
-    }
 }
 
 /* ---- the run ---- */
@@ -247,10 +237,6 @@ static void sim_finish(sim *s) {
                                    .outcome = s->failure.failed,
                                    .op = s->step,
                                    .b = s->counts.replica_ops});
-    if (s->trace.file != NULL) {
-        sim_trace_line(&s->trace, "done after %llu steps: %s", (unsigned long long)s->step,
-                       s->failure.failed ? "FAILED" : "ok");
-    }
 }
 
 bool sim_run(const sim_config *config, FILE *trace_file, sim_result *result) {

@@ -26,6 +26,24 @@ typedef enum sim_op_kind { SIM_OP_REGISTER = 1, SIM_OP_REQUEST = 2 } sim_op_kind
 
 enum { SIM_REPLICA_NONE = 0xff };
 
+/* Why a replica syncs (the outcome of a sync event). */
+typedef enum sim_sync_purpose { SIM_SYNC_REPAIR = 1, SIM_SYNC_LAG = 2 } sim_sync_purpose;
+
+/* The defects the decoder is shown once per checkpoint (reject.c; a decode_reject event). */
+#define SIM_DEFECTS(X)                              \
+    X(HEADER_BIT, "header_bit")                     \
+    X(SESSION_AFTER_COMMIT, "session_after_commit") \
+    X(DUPLICATE_CLIENT, "duplicate_client")         \
+    X(DUPLICATE_COMMIT, "duplicate_commit")         \
+    X(FREE_SLOT_DIRTY, "free_slot_dirty")
+
+typedef enum sim_defect {
+#define SIM_DEFECT_ENUM(name, text) SIM_DEFECT_##name,
+    SIM_DEFECTS(SIM_DEFECT_ENUM)
+#undef SIM_DEFECT_ENUM
+        SIM_DEFECT_COUNT
+} sim_defect;
+
 /* One committed op of the log. Op numbers start at 1 and are the reply commits; the reply
  * is what the apply driver (testing/apply.h) is given. */
 typedef struct sim_op {
@@ -107,13 +125,21 @@ typedef struct sim {
 /* sim.c */
 void sim_fail(sim *s, const char *signature, uint64_t op, int replica, const char *format, ...)
     __attribute__((format(printf, 5, 6)));
-void sim_event_emit(sim *s, const sim_event *event);
 const char *sim_u128_text(vsr_u128 value, char out[33]);
 /* Names the first byte where two encodings differ: "slot 3 field commit". */
 void sim_trailer_diff(const uint8_t *expected, const uint8_t *actual, uint32_t clients_max,
                       char *out, size_t out_size);
 /* The model's encoding after ops 1..op (for messages: slow, only on failure). */
 bool sim_model_encoding_at(const sim *s, uint64_t op, uint8_t *out);
+
+/* trace.c */
+/* Hashes the event into the trace; with --trace, writes the event's line. */
+void sim_event_emit(sim *s, const sim_event *event);
+/* With --trace, the summary line of the run's failure (not an event). */
+void sim_trace_failure(const sim *s);
+/* "register client=..." or "request N client=...". */
+void sim_op_text(const sim_op *op, char *out, size_t out_size);
+const char *sim_defect_name(uint8_t defect);
 
 /* workload.c */
 void sim_workload_generate(sim *s);
