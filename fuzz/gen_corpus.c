@@ -454,8 +454,8 @@ static void gen_blocks_decode(void) {
 /* ---- fuzz_ops ---- */
 
 /* Operands as fuzz_ops.c reads them: register (0, 6) opcode client commit-lo commit-hi back;
- * request (1) opcode selector commit-lo commit-hi; remove, get, roundtrip: opcode and one
- * byte; evictee, iterate: the opcode alone. */
+ * request (1) opcode selector commit-lo commit-hi; commit (0x43) opcode client request gap;
+ * remove, get, roundtrip: opcode and one byte; evictee, iterate: the opcode alone. */
 
 typedef struct program {
     uint8_t bytes[4096];
@@ -522,6 +522,17 @@ static void gen_ops(void) {
     emit(&p, 4, 0x01, 1, 70, 0);
     emit(&p, 1, 0x03);
     ops_seed("update-oldest-then-evict-cm4", &p);
+    /* Committed ops through the apply driver: a registration, its retry, requests, a
+     * retry of one, a stale register, registrations that evict on the full table, a
+     * request of an evicted client. */
+    p.size = 0;
+    emit(&p, 2, 1, 5);
+    static const uint8_t committed[][2] = {{1, 0}, {1, 0}, {1, 1}, {1, 1}, {1, 0}, {2, 0},
+                                           {2, 1}, {3, 0}, {1, 2}, {2, 1}, {4, 0}, {3, 1}};
+    for (size_t i = 0; i < FUZZ_COUNT(committed); i++) {
+        emit(&p, 4, 0x43, committed[i][0], committed[i][1], (int)i % 3);
+    }
+    ops_seed("commit-outcomes-cm2", &p);
     /* Wide clients and commits near the top of u64. */
     p.size = 0;
     emit(&p, 2, 1, 3);
