@@ -1,5 +1,5 @@
 /*
- * bytes.h: little-endian fields of raw bytes, as FORMAT.md lays them out. The oracles
+ * bytes.h: little-endian fields of raw bytes, as docs/FORMAT.md lays them out. The oracles
  * read headers and trailers through these (never through the core's structs), and the
  * fuzz targets, mutators and corpus generator build inputs with them.
  */

@@ -47,7 +47,7 @@ uint32_t model_slot_oldest(const model *m);
 /* Frees the slot of client (present) and zeroes it. */
 void model_remove(model *m, vsr_u128 client);
 
-/* FORMAT.md section 3: the headers, then the sessions; 264 bytes a slot. */
+/* docs/FORMAT.md section 3: the headers, then the sessions; 264 bytes a slot. */
 uint64_t model_encode_size(const model *m);
 void model_encode(const model *m, void *out, uint64_t size);
 

@@ -1,5 +1,5 @@
 /*
- * The rules of FORMAT.md, restated byte by byte: see oracle.h. Offsets are those of
+ * The rules of docs/FORMAT.md, restated byte by byte: see oracle.h. Offsets are those of
  * the format (vsr.h has the same layout as structs; the oracles do not use them).
  */
 #include "testing/oracle.h"

@@ -1,5 +1,5 @@
 /*
- * oracle.h: the rules of FORMAT.md restated byte by byte, independently of the core.
+ * oracle.h: the rules of docs/FORMAT.md restated byte by byte, independently of the core.
  *
  * Each oracle reads raw bytes at the offsets FORMAT.md gives (testing/bytes.h) and
  * answers the set of rules they break, as a mask of vsr_error_code bits; it uses the
@@ -8,7 +8,7 @@
  * broken, the checksum first, and otherwise one of the broken rules, at the slot or
  * block where the oracle's scan stops.
  *
- * A new decode rule is one paragraph of FORMAT.md, one check in core/src and one
+ * A new decode rule is one paragraph of docs/FORMAT.md, one check in core/src and one
  * line here; the fuzz targets, the unit tests and the corpus replays pick it up.
  */
 #ifndef TESTING_ORACLE_H

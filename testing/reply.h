@@ -3,7 +3,7 @@
  * benchmarks, fuzz targets, mutators, the corpus generator and the simulator's
  * workload make their fixtures with.
  *
- * A reply is valid by FORMAT.md 2 and 2a: command 8, op == commit, a register reply
+ * A reply is valid by docs/FORMAT.md 2 and 2a: command 8, op == commit, a register reply
  * (request 0) has operation 2 and a 64-byte body, any other has a request number; its
  * checksum is set last. What the rules leave free (cluster, view, release, context,
  * timestamp, body, ...) comes from testing_reply_fields, or from a salt.

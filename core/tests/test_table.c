@@ -170,7 +170,8 @@ static void test_against_naive(uint32_t clients_max, uint32_t operations, uint64
  * Floyd's sift-down, which walks the hole to a leaf and then sifts the entry up with no
  * bound, above the node being heapified, where nothing is a heap yet. Since the fix the
  * build sifts down and never moves an entry above where it started. The sweep
- * (sim-sweep-small) reruns those seeds.
+ * (sim-sweep-small) reruns those seeds, and the fuzz replays run the smallest inputs that
+ * show it (corpus/regressions/README.md).
  */
 static void test_evictee_after_decode(uint32_t clients_max, uint64_t seed) {
     client_sessions *a = table_new(clients_max, seed);
