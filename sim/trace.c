@@ -70,15 +70,14 @@ void sim_op_text(const sim_op *op, char *out, size_t out_size) {
     }
 }
 
-static const char *const sim_defect_names[] = {
-#define SIM_DEFECT_NAME(name, text) text,
-    SIM_DEFECTS(SIM_DEFECT_NAME)
-#undef SIM_DEFECT_NAME
-};
-
 const char *sim_defect_name(uint8_t defect) {
-    SIM_ASSERT(defect < SIM_DEFECT_COUNT);
-    return sim_defect_names[defect];
+    switch (defect) {
+#define SIM_DEFECT_CASE(name, text) \
+    case SIM_DEFECT_##name: return text;
+        SIM_DEFECTS(SIM_DEFECT_CASE)
+#undef SIM_DEFECT_CASE
+    default: SIM_ASSERT(false); return "";
+    }
 }
 
 /* Events name checkpoints by their op; the index is op / interval. */
