@@ -139,7 +139,7 @@ void sim_event_emit(sim *s, const sim_event *event);
 void sim_trace_failure(const sim *s);
 /* "register client=..." or "request N client=...". */
 void sim_op_text(const sim_op *op, char *out, size_t out_size);
-const char *sim_defect_name(uint8_t defect);
+const char *sim_defect_name(sim_defect defect);
 
 /* workload.c */
 void sim_workload_generate(sim *s);

@@ -70,7 +70,7 @@ void sim_op_text(const sim_op *op, char *out, size_t out_size) {
     }
 }
 
-const char *sim_defect_name(uint8_t defect) {
+const char *sim_defect_name(sim_defect defect) {
     switch (defect) {
 #define SIM_DEFECT_CASE(name, text) \
     case SIM_DEFECT_##name: return text;
@@ -143,7 +143,7 @@ static void print_replica_event(FILE *f, const sim *s, const sim_event *e) {
         } else {
             snprintf(more, sizeof(more), "%u", e->a);
         }
-        fprintf(f, " defect=%s slot=%s: %s\n", sim_defect_name(e->outcome), more,
+        fprintf(f, " defect=%s slot=%s: %s\n", sim_defect_name((sim_defect)e->outcome), more,
                 error_text((vsr_error_code)e->b, e->a, 0, text, sizeof(text)));
         return;
     default: SIM_ASSERT(false); return;

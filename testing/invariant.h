@@ -3,9 +3,9 @@
  * every build.
  *
  * A broken invariant inside the oracle, the model or a builder means their verdicts
- * can no longer be trusted, so the process aborts (as the core's and the simulator's
- * assertions do, with the same "assertion failed: COND at FILE:LINE" line that sweeps
- * and fuzzers group failures by). NDEBUG does not turn it off.
+ * can no longer be trusted, so the process aborts, as the core's and the simulator's
+ * assertions do, printing "testing assertion failed: COND in FUNCTION at FILE:LINE"
+ * (the form sweeps and repro name failures by). NDEBUG does not turn it off.
  */
 #ifndef TESTING_INVARIANT_H
 #define TESTING_INVARIANT_H
@@ -13,13 +13,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#define TESTING_ASSERT(cond)                                                                       \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fflush(stdout);                                                                        \
-            fprintf(stderr, "testing assertion failed: %s at %s:%d\n", #cond, __FILE__, __LINE__); \
-            abort();                                                                               \
-        }                                                                                          \
+#define TESTING_ASSERT(cond)                                                                  \
+    do {                                                                                      \
+        if (!(cond)) {                                                                        \
+            fflush(stdout);                                                                   \
+            fprintf(stderr, "testing assertion failed: %s in %s at %s:%d\n", #cond, __func__, \
+                    __FILE__, __LINE__);                                                      \
+            abort();                                                                          \
+        }                                                                                     \
     } while (0)
 
 #endif
