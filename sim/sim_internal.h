@@ -5,6 +5,8 @@
  *             (testing/apply.h: what a state machine does with its table for one op)
  * storage.c   block storage with two checkpoint areas, and its faults
  * replica.c   a replica: apply, checkpoint, restart, state sync, scrub
+ * reject.c    the decoder shown one defect per checkpoint
+ * trace.c     the trace hash, and the trace line of every event
  * sim.c       the run: set-up, scheduler, step faults, final checks
  */
 #ifndef SIM_INTERNAL_H
