@@ -48,7 +48,7 @@ size_t afl_custom_fuzz(void *data, uint8_t *buf, size_t buf_size, uint8_t **out_
     }
     size_t size = buf_size < max_size ? buf_size : max_size;
     memcpy(m->buffer, buf, size);
-    size = FUZZ_MUTATE(m->buffer, size, max_size, fuzz_random(&m->rng), NULL);
+    size = FUZZ_MUTATE(m->buffer, size, max_size, testing_random(&m->rng), NULL);
     *out_buf = m->buffer;
     return size;
 }

@@ -29,8 +29,8 @@ static void check_validators(const uint8_t *h) {
         fprintf(stderr, "reply: %s, block: %s\n", vsr_error_name(reply_code),
                 vsr_error_name(block_code));
     }
-    fuzz_check_verdict(reply_code, fuzz_reply_violations(h), "reply validate");
-    fuzz_check_verdict(block_code, fuzz_block_violations(h), "block validate");
+    fuzz_check_verdict(reply_code, oracle_reply_rules(h), "reply validate");
+    fuzz_check_verdict(block_code, oracle_block_rules(h), "block validate");
     FUZZ_CHECK(memcmp(&reply, h, sizeof(reply)) == 0, "validate changed the header");
 
     vsr_error error = {reply_code, VSR_SLOT_NONE, 0};
@@ -44,11 +44,11 @@ static void check_validators(const uint8_t *h) {
 static void check_header_checksums(const uint8_t *h, const uint8_t *body, size_t body_size) {
     vsr_u128 expected = vsr_checksum(h + 16, VSR_HEADER_SIZE - 16);
     FUZZ_CHECK(vsr_header_checksum_compute(h) == expected, "header checksum of bytes 16..256");
-    FUZZ_CHECK(vsr_header_checksum_valid(h) == (fuzz_load_u128(h) == expected),
+    FUZZ_CHECK(vsr_header_checksum_valid(h) == (testing_load_u128(h) == expected),
                "checksum_valid disagrees with the checksum");
     vsr_u128 body_expected = vsr_checksum(body, body_size);
     FUZZ_CHECK(vsr_header_checksum_body_valid(h, body, body_size) ==
-                   (fuzz_load_u128(h + 32) == body_expected),
+                   (testing_load_u128(h + 32) == body_expected),
                "checksum_body_valid disagrees with the body checksum");
 
     alignas(16) uint8_t copy[VSR_HEADER_SIZE];
@@ -58,7 +58,8 @@ static void check_header_checksums(const uint8_t *h, const uint8_t *body, size_t
     FUZZ_CHECK(vsr_header_checksum_valid(copy) &&
                    vsr_header_checksum_body_valid(copy, body, body_size),
                "a header just checksummed is not valid");
-    FUZZ_CHECK(fuzz_load_u128(copy + 32) == body_expected, "set_checksum_body wrote another value");
+    FUZZ_CHECK(testing_load_u128(copy + 32) == body_expected,
+               "set_checksum_body wrote another value");
     FUZZ_CHECK(memcmp(copy + 16, h + 16, 16) == 0 && memcmp(copy + 48, h + 48, 208) == 0,
                "setting the checksums changed other fields");
 }

@@ -59,17 +59,17 @@ static inline uint32_t fuzz_blocks_stride(uint8_t selector) {
 static inline uint32_t fuzz_blocks_clients_max(uint8_t selector) { return 1u + selector % 4u; }
 
 static inline void fuzz_reference_load(const uint8_t *bytes, vsr_trailer_reference *reference) {
-    reference->size = fuzz_load(bytes, 8);
-    reference->checksum = fuzz_load_u128(bytes + 8);
-    reference->last_block_address = fuzz_load(bytes + 24, 8);
-    reference->last_block_checksum = fuzz_load_u128(bytes + 32);
+    reference->size = testing_load(bytes, 8);
+    reference->checksum = testing_load_u128(bytes + 8);
+    reference->last_block_address = testing_load(bytes + 24, 8);
+    reference->last_block_checksum = testing_load_u128(bytes + 32);
 }
 
 static inline void fuzz_reference_store(uint8_t *bytes, const vsr_trailer_reference *reference) {
-    fuzz_store(bytes, 8, reference->size);
-    fuzz_store_u128(bytes + 8, reference->checksum);
-    fuzz_store(bytes + 24, 8, reference->last_block_address);
-    fuzz_store_u128(bytes + 32, reference->last_block_checksum);
+    testing_store(bytes, 8, reference->size);
+    testing_store_u128(bytes + 8, reference->checksum);
+    testing_store(bytes + 24, 8, reference->last_block_address);
+    testing_store_u128(bytes + 32, reference->last_block_checksum);
 }
 
 /* fuzz_header_validate: a 256-byte header (zero-padded if shorter), then its body. */
@@ -80,27 +80,27 @@ static inline size_t fuzz_havoc(uint64_t *rng, uint8_t *data, size_t size, size_
     static const uint8_t interesting[] = {0, 1, 2, 8, 20, 0x40, 0x7f, 0x80, 0xff};
     if (size == 0) {
         if (max_size == 0) return 0;
-        data[0] = (uint8_t)fuzz_random(rng);
+        data[0] = (uint8_t)testing_random(rng);
         return 1;
     }
-    for (uint32_t n = 1 + fuzz_below(rng, 4); n-- > 0;) {
-        size_t at = fuzz_below(rng, (uint32_t)size);
-        switch (fuzz_below(rng, 6)) {
-        case 0: data[at] ^= (uint8_t)(1u << fuzz_below(rng, 8)); break;
-        case 1: data[at] = (uint8_t)fuzz_random(rng); break;
-        case 2: data[at] = interesting[fuzz_below(rng, sizeof(interesting))]; break;
-        case 3: data[at] = (uint8_t)(data[at] + 1 - 2 * fuzz_below(rng, 2)); break;
+    for (uint32_t n = 1 + testing_below(rng, 4); n-- > 0;) {
+        size_t at = testing_below(rng, (uint32_t)size);
+        switch (testing_below(rng, 6)) {
+        case 0: data[at] ^= (uint8_t)(1u << testing_below(rng, 8)); break;
+        case 1: data[at] = (uint8_t)testing_random(rng); break;
+        case 2: data[at] = interesting[testing_below(rng, sizeof(interesting))]; break;
+        case 3: data[at] = (uint8_t)(data[at] + 1 - 2 * testing_below(rng, 2)); break;
         case 4: {
-            size_t from = fuzz_below(rng, (uint32_t)size);
-            size_t length = 1 + fuzz_below(rng, 32);
+            size_t from = testing_below(rng, (uint32_t)size);
+            size_t length = 1 + testing_below(rng, 32);
             if (length > size - at) length = size - at;
             if (length > size - from) length = size - from;
             memmove(data + at, data + from, length);
             break;
         }
         default: {
-            size_t length = 1 + fuzz_below(rng, 16);
-            if (fuzz_below(rng, 2) == 0) {
+            size_t length = 1 + testing_below(rng, 16);
+            if (testing_below(rng, 2) == 0) {
                 size = size > length ? size - length : 1;
             } else if (size + length <= max_size) {
                 memset(data + size, 0, length);
@@ -152,7 +152,7 @@ static inline fuzz_field fuzz_pick_field(uint64_t *rng, uint8_t command) {
     uint32_t frame = FUZZ_COUNT(fuzz_frame_fields);
     bool reply = command == VSR_COMMAND_REPLY;
     uint32_t specific = reply ? FUZZ_COUNT(fuzz_reply_fields) : FUZZ_COUNT(fuzz_block_fields);
-    uint32_t pick = fuzz_below(rng, frame + specific);
+    uint32_t pick = testing_below(rng, frame + specific);
     if (pick < frame) return fuzz_frame_fields[pick];
     return reply ? fuzz_reply_fields[pick - frame] : fuzz_block_fields[pick - frame];
 }
@@ -163,50 +163,52 @@ static inline void fuzz_poke_field(uint64_t *rng, uint8_t *h, const uint8_t *oth
     uint8_t *at = h + field.offset;
     size_t width = field.width;
     if (width > 8) {
-        switch (fuzz_below(rng, 4)) {
+        switch (testing_below(rng, 4)) {
         case 0: memset(at, 0, width); break;
-        case 1: at[fuzz_below(rng, (uint32_t)width)] = (uint8_t)(1 + fuzz_below(rng, 255)); break;
+        case 1:
+            at[testing_below(rng, (uint32_t)width)] = (uint8_t)(1 + testing_below(rng, 255));
+            break;
         case 2: memcpy(at, other + field.offset, width); break;
-        default: fuzz_store(at, 8, fuzz_random(rng) >> fuzz_below(rng, 64)); break;
+        default: testing_store(at, 8, testing_random(rng) >> testing_below(rng, 64)); break;
         }
         return;
     }
     static const uint64_t values[] = {
         0, 1, 2, 8, 20, 128, 255, 256, 320, 1u << 20, (1u << 20) + 1, 0xffffffffu};
-    uint64_t current = fuzz_load(at, width);
+    uint64_t current = testing_load(at, width);
     uint64_t value;
-    switch (fuzz_below(rng, 5)) {
+    switch (testing_below(rng, 5)) {
     case 0: value = current + 1; break;
     case 1: value = current - 1; break;
-    case 2: value = fuzz_load(other + field.offset, width); break;
+    case 2: value = testing_load(other + field.offset, width); break;
     case 3: value = UINT64_MAX; break;
-    default: value = values[fuzz_below(rng, FUZZ_COUNT(values))]; break;
+    default: value = values[testing_below(rng, FUZZ_COUNT(values))]; break;
     }
-    fuzz_store(at, width, value);
+    testing_store(at, width, value);
 }
 
 static inline void fuzz_fix_checksum(uint8_t *h) {
-    fuzz_store_u128(h, vsr_checksum(h + 16, VSR_HEADER_SIZE - 16));
+    testing_store_u128(h, vsr_checksum(h + 16, VSR_HEADER_SIZE - 16));
 }
 
 static inline void fuzz_fix_checksum_body(uint8_t *h, const uint8_t *body, size_t body_size) {
-    fuzz_store_u128(h + 32, vsr_checksum(body, body_size));
+    testing_store_u128(h + 32, vsr_checksum(body, body_size));
 }
 
 /* ---- fuzz_trailer_decode ---- */
 
 static inline void fuzz_trailer_slot_mutate(uint64_t *rng, uint8_t *trailer, uint32_t clients_max) {
     uint8_t *sessions = trailer + (size_t)clients_max * VSR_HEADER_SIZE;
-    uint32_t s = fuzz_below(rng, clients_max), o = fuzz_below(rng, clients_max);
+    uint32_t s = testing_below(rng, clients_max), o = testing_below(rng, clients_max);
     uint8_t *h = trailer + (size_t)s * VSR_HEADER_SIZE, *ho = trailer + (size_t)o * VSR_HEADER_SIZE;
     uint8_t *session = sessions + (size_t)s * 8, *session_other = sessions + (size_t)o * 8;
-    switch (fuzz_below(rng, 8)) {
+    switch (testing_below(rng, 8)) {
     case 0: fuzz_poke_field(rng, h, ho, fuzz_pick_field(rng, VSR_COMMAND_REPLY)); break;
     case 1: {
-        uint64_t commit = fuzz_load(h + 216, 8);
+        uint64_t commit = testing_load(h + 216, 8);
         uint64_t choices[] = {
-            0, 1, commit, commit + 1, fuzz_load(session_other, 8), fuzz_random(rng)};
-        fuzz_store(session, 8, choices[fuzz_below(rng, FUZZ_COUNT(choices))]);
+            0, 1, commit, commit + 1, testing_load(session_other, 8), testing_random(rng)};
+        testing_store(session, 8, choices[testing_below(rng, FUZZ_COUNT(choices))]);
         break;
     }
     case 2:
@@ -220,12 +222,12 @@ static inline void fuzz_trailer_slot_mutate(uint64_t *rng, uint8_t *trailer, uin
         memset(session, 0, 8);
         break;
     case 4: {
-        uint64_t commit = 1 + (fuzz_random(rng) >> fuzz_below(rng, 64));
+        uint64_t commit = 1 + (testing_random(rng) >> testing_below(rng, 64));
         if (commit == 0) commit = 1;
-        vsr_header_reply reply =
-            fuzz_reply(VSR_U128(0, 1 + fuzz_below(rng, 64)), commit, 0, fuzz_random(rng));
+        vsr_header_reply reply = testing_reply_salted(VSR_U128(0, 1 + testing_below(rng, 64)),
+                                                      commit, 0, testing_random(rng));
         memcpy(h, &reply, sizeof(reply));
-        fuzz_store(session, 8, commit);
+        testing_store(session, 8, commit);
         break;
     }
     case 5: {
@@ -239,7 +241,7 @@ static inline void fuzz_trailer_slot_mutate(uint64_t *rng, uint8_t *trailer, uin
         break;
     }
     case 6: /* a duplicate client or commit: the rules across slots */
-        if (fuzz_below(rng, 2) == 0) {
+        if (testing_below(rng, 2) == 0) {
             memcpy(h + 192, ho + 192, 16);
         } else {
             memcpy(h + 208, ho + 216, 8);
@@ -247,8 +249,8 @@ static inline void fuzz_trailer_slot_mutate(uint64_t *rng, uint8_t *trailer, uin
         }
         break;
     default:
-        fuzz_make_trailer(trailer, clients_max, fuzz_below(rng, clients_max + 1),
-                          fuzz_below(rng, 2) == 0, fuzz_random(rng));
+        testing_trailer(trailer, clients_max, testing_below(rng, clients_max + 1),
+                        testing_below(rng, 2) == 0, testing_random(rng));
         break;
     }
 }
@@ -256,27 +258,27 @@ static inline void fuzz_trailer_slot_mutate(uint64_t *rng, uint8_t *trailer, uin
 static inline size_t fuzz_mutate_trailer(uint8_t *data, size_t size, size_t max_size, uint64_t seed,
                                          fuzz_bytes_mutator bytes) {
     uint64_t rng = seed;
-    if (size == 0 || fuzz_below(&rng, 4) == 0) {
+    if (size == 0 || testing_below(&rng, 4) == 0) {
         size = fuzz_bytes_mutate(bytes, &rng, data, size, max_size);
-        if (size == 0 || fuzz_below(&rng, 4) == 0) return size;
+        if (size == 0 || testing_below(&rng, 4) == 0) return size;
     } else {
-        if (fuzz_below(&rng, 16) == 0) data[0] = (uint8_t)fuzz_random(&rng);
+        if (testing_below(&rng, 16) == 0) data[0] = (uint8_t)testing_random(&rng);
         uint32_t clients_max = fuzz_trailer_clients_max(data[0]);
         size_t wanted = FUZZ_TRAILER_PREFIX + (size_t)client_sessions_encode_size(clients_max);
         if (!fuzz_resize(data, &size, wanted, max_size)) {
             return fuzz_bytes_mutate(bytes, &rng, data, size, max_size);
         }
-        for (uint32_t n = 1 + fuzz_below(&rng, 3); n-- > 0;) {
+        for (uint32_t n = 1 + testing_below(&rng, 3); n-- > 0;) {
             fuzz_trailer_slot_mutate(&rng, data + FUZZ_TRAILER_PREFIX, clients_max);
         }
     }
-    if (fuzz_below(&rng, 8) == 0) return size; /* leave every checksum as it is */
+    if (testing_below(&rng, 8) == 0) return size; /* leave every checksum as it is */
     uint32_t clients_max = fuzz_trailer_clients_max(data[0]);
-    uint32_t stale = fuzz_below(&rng, 8) == 0 ? fuzz_below(&rng, clients_max) : UINT32_MAX;
+    uint32_t stale = testing_below(&rng, 8) == 0 ? testing_below(&rng, clients_max) : UINT32_MAX;
     for (uint32_t slot = 0; slot < clients_max; slot++) {
         size_t at = FUZZ_TRAILER_PREFIX + (size_t)slot * VSR_HEADER_SIZE;
         if (at + VSR_HEADER_SIZE > size) break;
-        if (slot != stale && !fuzz_all_zero(data + at, VSR_HEADER_SIZE))
+        if (slot != stale && !testing_all_zero(data + at, VSR_HEADER_SIZE))
             fuzz_fix_checksum(data + at);
     }
     return size;
@@ -298,7 +300,7 @@ static inline size_t fuzz_block_count_present(size_t size, uint32_t stride) {
 
 /* The body length block k's header claims, clamped to what the input holds. */
 static inline size_t fuzz_block_body_size(const uint8_t *block, size_t available) {
-    uint64_t claimed = fuzz_load(block + 96, 4);
+    uint64_t claimed = testing_load(block + 96, 4);
     if (available < VSR_HEADER_SIZE || claimed < VSR_HEADER_SIZE) return 0;
     size_t body = (size_t)(claimed - VSR_HEADER_SIZE);
     return body < available - VSR_HEADER_SIZE ? body : available - VSR_HEADER_SIZE;
@@ -307,9 +309,9 @@ static inline size_t fuzz_block_body_size(const uint8_t *block, size_t available
 /* Writes a fresh valid trailer of blocks; false when it does not fit in max_size. */
 static inline bool fuzz_blocks_generate(uint64_t *rng, uint8_t *data, size_t *size,
                                         size_t max_size) {
-    uint8_t selector = (uint8_t)(fuzz_below(rng, 4) + 5 * fuzz_below(rng, 51));
+    uint8_t selector = (uint8_t)(testing_below(rng, 4) + 5 * testing_below(rng, 51));
     uint32_t block_size = fuzz_blocks_block_size(selector);
-    uint32_t clients_max = 1 + fuzz_below(rng, 4);
+    uint32_t clients_max = 1 + testing_below(rng, 4);
     uint64_t trailer_size = client_sessions_encode_size(clients_max);
     uint64_t count = vsr_trailer_block_count(trailer_size, block_size);
     size_t full = FUZZ_BLOCKS_PREFIX + (size_t)count * block_size;
@@ -326,13 +328,13 @@ static inline bool fuzz_blocks_generate(uint64_t *rng, uint8_t *data, size_t *si
         return false;
     }
     for (uint64_t i = 0; i < count; i++) addresses[i] = i + 1;
-    fuzz_make_trailer(trailer, clients_max, fuzz_below(rng, clients_max + 1),
-                      fuzz_below(rng, 2) == 0, fuzz_random(rng));
+    testing_trailer(trailer, clients_max, testing_below(rng, clients_max + 1),
+                    testing_below(rng, 2) == 0, testing_random(rng));
     vsr_trailer_reference reference;
-    vsr_trailer_write(trailer, trailer_size, block_size, VSR_U128(0, fuzz_random(rng)),
-                      1 + fuzz_below(rng, 4), addresses, blocks, &reference);
+    vsr_trailer_write(trailer, trailer_size, block_size, VSR_U128(0, testing_random(rng)),
+                      1 + testing_below(rng, 4), addresses, blocks, &reference);
     data[0] = selector;
-    data[1] = (uint8_t)(clients_max - 1 + 4 * fuzz_below(rng, 64));
+    data[1] = (uint8_t)(clients_max - 1 + 4 * testing_below(rng, 64));
     data[2] = 0;
     fuzz_reference_store(data + FUZZ_BLOCKS_REFERENCE, &reference);
     memcpy(data + FUZZ_BLOCKS_PREFIX, blocks, wanted - FUZZ_BLOCKS_PREFIX);
@@ -347,12 +349,12 @@ static inline void fuzz_blocks_structure_mutate(uint64_t *rng, uint8_t *data, si
     uint32_t stride = fuzz_blocks_stride(data[0]);
     size_t present = fuzz_block_count_present(*size, stride);
     uint8_t *reference = data + FUZZ_BLOCKS_REFERENCE;
-    uint32_t choice = fuzz_below(rng, 8);
+    uint32_t choice = testing_below(rng, 8);
     if (present == 0 || choice == 7) {
         fuzz_blocks_generate(rng, data, size, max_size);
         return;
     }
-    size_t k = fuzz_below(rng, (uint32_t)present), j = fuzz_below(rng, (uint32_t)present);
+    size_t k = testing_below(rng, (uint32_t)present), j = testing_below(rng, (uint32_t)present);
     uint8_t *block = data + FUZZ_BLOCKS_PREFIX + k * stride;
     uint8_t *peer = data + FUZZ_BLOCKS_PREFIX + j * stride;
     size_t available = fuzz_block_available(*size, stride, k);
@@ -364,32 +366,33 @@ static inline void fuzz_blocks_structure_mutate(uint64_t *rng, uint8_t *data, si
         break;
     case 1:
         if (available > VSR_HEADER_SIZE) {
-            block[VSR_HEADER_SIZE + fuzz_below(rng, (uint32_t)(available - VSR_HEADER_SIZE))] ^=
-                (uint8_t)(1 + fuzz_below(rng, 255));
+            block[VSR_HEADER_SIZE + testing_below(rng, (uint32_t)(available - VSR_HEADER_SIZE))] ^=
+                (uint8_t)(1 + testing_below(rng, 255));
         }
         break;
     case 2:
         if (whole) {
-            uint64_t claimed = fuzz_load(block + 96, 4);
+            uint64_t claimed = testing_load(block + 96, 4);
             uint64_t choices[] = {claimed + 1, claimed - 1, VSR_HEADER_SIZE,
                                   available,   stride,      (uint64_t)stride + 1};
-            fuzz_store(block + 96, 4, choices[fuzz_below(rng, FUZZ_COUNT(choices))]);
+            testing_store(block + 96, 4, choices[testing_below(rng, FUZZ_COUNT(choices))]);
         }
         break;
     case 3: {
-        uint64_t value = fuzz_load(reference, 8);
-        uint64_t choices[] = {value + 1, value - 1, 0, 264, 264 * 4, 264 * 4 + 1, fuzz_random(rng)};
-        if (fuzz_below(rng, 2) == 0) {
-            fuzz_store(reference, 8, choices[fuzz_below(rng, FUZZ_COUNT(choices))]);
+        uint64_t value = testing_load(reference, 8);
+        uint64_t choices[] = {value + 1,   value - 1,          0, 264, 264 * 4,
+                              264 * 4 + 1, testing_random(rng)};
+        if (testing_below(rng, 2) == 0) {
+            testing_store(reference, 8, choices[testing_below(rng, FUZZ_COUNT(choices))]);
         } else {
-            uint64_t address = fuzz_load(reference + 24, 8);
+            uint64_t address = testing_load(reference + 24, 8);
             uint64_t addresses[] = {address + 1, address - 1, 0, present + 1, UINT64_MAX};
-            fuzz_store(reference + 24, 8, addresses[fuzz_below(rng, FUZZ_COUNT(addresses))]);
+            testing_store(reference + 24, 8, addresses[testing_below(rng, FUZZ_COUNT(addresses))]);
         }
         break;
     }
     case 4: /* truncate: a torn write */
-        *size -= 1 + fuzz_below(rng, (uint32_t)(available < 300 ? available : 300));
+        *size -= 1 + testing_below(rng, (uint32_t)(available < 300 ? available : 300));
         break;
     case 5:
         if (whole && k != j) {
@@ -399,8 +402,8 @@ static inline void fuzz_blocks_structure_mutate(uint64_t *rng, uint8_t *data, si
         }
         break;
     default:
-        if (fuzz_below(rng, 2) == 0) {
-            data[1] = (uint8_t)fuzz_random(rng);
+        if (testing_below(rng, 2) == 0) {
+            data[1] = (uint8_t)testing_random(rng);
         } else {
             data[2] ^= FUZZ_BLOCKS_FLAG_NULL_BYTES;
         }
@@ -421,14 +424,14 @@ static inline void fuzz_blocks_fixup(uint64_t *rng, uint8_t *data, size_t size) 
         size_t available = fuzz_block_available(size, stride, k);
         if (available < VSR_HEADER_SIZE) break;
         size_t body_size = fuzz_block_body_size(block, available);
-        if (fuzz_below(rng, 16) != 0) {
+        if (testing_below(rng, 16) != 0) {
             fuzz_fix_checksum_body(block, block + VSR_HEADER_SIZE, body_size);
         }
-        if (previous != NULL && fuzz_below(rng, 16) != 0) {
+        if (previous != NULL && testing_below(rng, 16) != 0) {
             memcpy(block + 128, previous, 16);      /* previous checksum */
             memcpy(block + 160, previous + 224, 8); /* previous address */
         }
-        if (fuzz_below(rng, 16) != 0) fuzz_fix_checksum(block);
+        if (testing_below(rng, 16) != 0) fuzz_fix_checksum(block);
         vsr_checksum_stream_add(&stream, block + VSR_HEADER_SIZE, body_size);
         trailer_size += body_size;
         previous = block;
@@ -436,10 +439,10 @@ static inline void fuzz_blocks_fixup(uint64_t *rng, uint8_t *data, size_t size) 
     if (previous == NULL) return;
     vsr_trailer_reference reference;
     fuzz_reference_load(data + FUZZ_BLOCKS_REFERENCE, &reference);
-    if (fuzz_below(rng, 4) != 0) reference.size = trailer_size;
-    if (fuzz_below(rng, 16) != 0) reference.checksum = vsr_checksum_stream_final(&stream);
-    if (fuzz_below(rng, 16) != 0) reference.last_block_address = fuzz_load(previous + 224, 8);
-    if (fuzz_below(rng, 16) != 0) reference.last_block_checksum = fuzz_load_u128(previous);
+    if (testing_below(rng, 4) != 0) reference.size = trailer_size;
+    if (testing_below(rng, 16) != 0) reference.checksum = vsr_checksum_stream_final(&stream);
+    if (testing_below(rng, 16) != 0) reference.last_block_address = testing_load(previous + 224, 8);
+    if (testing_below(rng, 16) != 0) reference.last_block_checksum = testing_load_u128(previous);
     fuzz_reference_store(data + FUZZ_BLOCKS_REFERENCE, &reference);
 }
 
@@ -450,14 +453,15 @@ static inline size_t fuzz_mutate_blocks(uint8_t *data, size_t size, size_t max_s
         if (!fuzz_blocks_generate(&rng, data, &size, max_size)) {
             return fuzz_bytes_mutate(bytes, &rng, data, size, max_size);
         }
-    } else if (fuzz_below(&rng, 8) == 0) {
+    } else if (testing_below(&rng, 8) == 0) {
         size = fuzz_bytes_mutate(bytes, &rng, data, size, max_size);
     } else {
-        for (uint32_t n = 1 + fuzz_below(&rng, 2); n-- > 0;) {
+        for (uint32_t n = 1 + testing_below(&rng, 2); n-- > 0;) {
             fuzz_blocks_structure_mutate(&rng, data, &size, max_size);
         }
     }
-    if (size >= FUZZ_BLOCKS_PREFIX && fuzz_below(&rng, 8) != 0) fuzz_blocks_fixup(&rng, data, size);
+    if (size >= FUZZ_BLOCKS_PREFIX && testing_below(&rng, 8) != 0)
+        fuzz_blocks_fixup(&rng, data, size);
     return size;
 }
 
@@ -469,35 +473,35 @@ static inline size_t fuzz_mutate_header(uint8_t *data, size_t size, size_t max_s
     if (size < VSR_HEADER_SIZE && !fuzz_resize(data, &size, VSR_HEADER_SIZE, max_size)) {
         return fuzz_bytes_mutate(bytes, &rng, data, size, max_size);
     }
-    switch (fuzz_below(&rng, 8)) {
+    switch (testing_below(&rng, 8)) {
     case 0:
         size = fuzz_bytes_mutate(bytes, &rng, data, size, max_size);
         if (size < VSR_HEADER_SIZE) return size;
         break;
-    case 1: data[114] = fuzz_below(&rng, 2) == 0 ? VSR_COMMAND_REPLY : VSR_COMMAND_BLOCK; break;
+    case 1: data[114] = testing_below(&rng, 2) == 0 ? VSR_COMMAND_REPLY : VSR_COMMAND_BLOCK; break;
     case 2:
-        if (fuzz_below(&rng, 2) == 0) {
+        if (testing_below(&rng, 2) == 0) {
             vsr_header_reply reply =
-                fuzz_reply(VSR_U128(fuzz_random(&rng), 1), 1 + fuzz_below(&rng, 99),
-                           fuzz_below(&rng, 3), fuzz_random(&rng));
+                testing_reply_salted(VSR_U128(testing_random(&rng), 1), 1 + testing_below(&rng, 99),
+                                     testing_below(&rng, 3), testing_random(&rng));
             memcpy(data, &reply, sizeof(reply));
         } else {
             memset(data, 0, VSR_HEADER_SIZE);
-            fuzz_store(data + 96, 4, VSR_HEADER_SIZE + fuzz_below(&rng, 4096)); /* size */
-            fuzz_store(data + 108, 4, 1 + fuzz_below(&rng, 4));                 /* release */
+            testing_store(data + 96, 4, VSR_HEADER_SIZE + testing_below(&rng, 4096)); /* size */
+            testing_store(data + 108, 4, 1 + testing_below(&rng, 4));                 /* release */
             data[114] = VSR_COMMAND_BLOCK;
-            fuzz_store(data + 224, 8, 1 + fuzz_below(&rng, 1000)); /* address */
+            testing_store(data + 224, 8, 1 + testing_below(&rng, 1000)); /* address */
             data[240] = VSR_BLOCK_TYPE_CLIENT_SESSIONS;
         }
         break;
     default:
-        for (uint32_t n = 1 + fuzz_below(&rng, 2); n-- > 0;) {
+        for (uint32_t n = 1 + testing_below(&rng, 2); n-- > 0;) {
             fuzz_poke_field(&rng, data, data, fuzz_pick_field(&rng, data[114]));
         }
         break;
     }
-    if (fuzz_below(&rng, 8) == 0) return size;
-    if (fuzz_below(&rng, 2) == 0) {
+    if (testing_below(&rng, 8) == 0) return size;
+    if (testing_below(&rng, 2) == 0) {
         fuzz_fix_checksum_body(data, data + VSR_HEADER_SIZE, size - VSR_HEADER_SIZE);
     }
     fuzz_fix_checksum(data);

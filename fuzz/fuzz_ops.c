@@ -10,12 +10,21 @@
  *                                        older session, a non-register reply)
  *   1 request      selector, commit      next reply of an existing client
  *   2 remove       selector
- *   3 evictee                            on a full table only
+ *   3 evictee                            on a full table only (variant: commit)
+ *     commit       client, request, gap  one committed op through the apply driver
+ *                                        (testing/apply.h) on the core and the model:
+ *                                        a registration when request is 0, else that
+ *                                        request; its commit is gap + 1 above every
+ *                                        commit in the table and the last one
  *   4 get          client                get, slot_for_client, slot_for_header
  *   5 roundtrip    seed byte             encode, decode into a table with another
  *                                        seed (variant: carry on with that table)
  *   6 evict+register client, commit      the register path on a full table
  *   7 iterate                            (variant: reset)
+ *
+ * The commit operation is what a state machine does for a committed op (register,
+ * duplicate, stale, rejected as evicted, evicting on a full table): the core's
+ * decision must be the model's, and the core consistent with itself.
  *
  * Operations the core's contract forbids (a commit not larger than the
  * client's last, a commit another client holds, a new client on a full table,
@@ -25,7 +34,8 @@
  * count, and the encodings byte for byte.
  */
 #include "fuzz_common.h"
-#include "model.h"
+#include "testing/apply.h"
+#include "testing/model.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -39,6 +49,7 @@ typedef struct ops {
     uint8_t *model_bytes;
     size_t encoded_size;
     uint64_t salt;
+    uint64_t commit_last; /* of the last commit operation: op numbers only grow */
 } ops;
 
 static vsr_u128 read_client(fuzz_reader *in, bool wide) {
@@ -97,7 +108,7 @@ static void op_register(ops *o, fuzz_reader *in, bool wide, bool variant) {
         session = commit - back % commit;
         request = 1 + (uint32_t)back;
     }
-    vsr_header_reply reply = fuzz_reply(client, commit, request, o->salt++);
+    vsr_header_reply reply = testing_reply_salted(client, commit, request, o->salt++);
     put_both(o, session, &reply);
 }
 
@@ -109,7 +120,7 @@ static void op_request(ops *o, fuzz_reader *in, bool wide) {
     if (commit <= s->header.commit || commit_taken(&o->model, commit, slot)) return;
     uint32_t request = s->header.request + 1;
     if (request == 0) request = 1;
-    vsr_header_reply reply = fuzz_reply(s->header.client, commit, request, o->salt++);
+    vsr_header_reply reply = testing_reply_salted(s->header.client, commit, request, o->salt++);
     put_both(o, s->session, &reply);
 }
 
@@ -129,6 +140,39 @@ static vsr_u128 evictee_both(ops *o) {
                (unsigned long long)VSR_U128_HI(expected),
                (unsigned long long)VSR_U128_LO(expected));
     return core;
+}
+
+static void op_commit(ops *o, fuzz_reader *in, bool wide) {
+    vsr_u128 client = read_client(in, wide);
+    uint32_t request = (uint32_t)fuzz_read(in, 1);
+    uint64_t gap = fuzz_read(in, 1);
+    uint64_t commit_max = o->commit_last;
+    for (uint32_t slot = 0; slot < o->clients_max; slot++) {
+        const model_slot *s = &o->model.slots[slot];
+        if (s->session != 0 && s->header.commit > commit_max) commit_max = s->header.commit;
+    }
+    if (commit_max > UINT64_MAX - 1 - gap) return; /* no commit above them all */
+    o->commit_last = commit_max + 1 + gap;
+    vsr_header_reply op = testing_reply_salted(client, o->commit_last, request, o->salt++);
+    apply_decision expected, decided;
+    apply_model(&o->model, &op, &expected);
+    const char *anomaly = apply_core(o->table, &op, &decided, o->core_bytes);
+    FUZZ_CHECK(anomaly == NULL, "commit %llu: the core is inconsistent: %s",
+               (unsigned long long)op.commit, anomaly);
+    const char *field = apply_decision_diff(&expected, &decided);
+    if (fuzz_verbose()) {
+        char text[256];
+        apply_decision_text(&decided, text, sizeof(text));
+        fprintf(stderr, "commit %llu request %u: %s\n", (unsigned long long)op.commit, request,
+                text);
+    }
+    if (field != NULL) {
+        char core_text[256], model_text[256];
+        apply_decision_text(&decided, core_text, sizeof(core_text));
+        apply_decision_text(&expected, model_text, sizeof(model_text));
+        FUZZ_CHECK(field == NULL, "commit %llu: %s differs: core %s, model %s",
+                   (unsigned long long)op.commit, field, core_text, model_text);
+    }
 }
 
 static void op_get(ops *o, fuzz_reader *in, bool wide) {
@@ -154,7 +198,7 @@ static void op_get(ops *o, fuzz_reader *in, bool wide) {
 }
 
 static void op_roundtrip(ops *o, fuzz_reader *in, bool variant) {
-    uint64_t seed = fuzz_random(&(uint64_t){fuzz_read(in, 1)});
+    uint64_t seed = testing_random(&(uint64_t){fuzz_read(in, 1)});
     client_sessions *copy = NULL;
     FUZZ_CHECK(client_sessions_init(&copy, o->clients_max, seed) == CLIENT_SESSIONS_INIT_OK,
                "init");
@@ -220,7 +264,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     ops o;
     memset(&o, 0, sizeof(o));
     o.clients_max = 1 + (uint32_t)fuzz_read(&in, 1) % 8;
-    uint64_t seed = fuzz_random(&(uint64_t){fuzz_read(&in, 1)});
+    uint64_t seed = testing_random(&(uint64_t){fuzz_read(&in, 1)});
     o.encoded_size = (size_t)client_sessions_encode_size(o.clients_max);
     o.core_bytes = malloc(o.encoded_size);
     o.model_bytes = malloc(o.encoded_size);
@@ -236,7 +280,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         case 0: op_register(&o, &in, wide, variant); break;
         case 1: op_request(&o, &in, wide); break;
         case 2: op_remove(&o, &in); break;
-        case 3: evictee_both(&o); break;
+        case 3:
+            if (variant) {
+                op_commit(&o, &in, wide);
+            } else {
+                evictee_both(&o);
+            }
+            break;
         case 4: op_get(&o, &in, wide); break;
         case 5: op_roundtrip(&o, &in, variant); break;
         case 6: op_evict_register(&o, &in, wide); break;

@@ -1,10 +1,9 @@
 /*
  * fuzz_trailer.h: decode one encoded trailer and check everything that must hold.
  *
- * Shared by fuzz_trailer_decode and fuzz_blocks_decode. The oracle restates
- * FORMAT.md 3 with plain scans: slots are checked in slot order and the first
- * slot that breaks a rule is the one the error must name (duplicates are named
- * at the later slot). Then:
+ * Shared by fuzz_trailer_decode and fuzz_blocks_decode. The verdict must be the
+ * oracle's of FORMAT.md 3 (oracle_trailer, testing/oracle.h): the first slot that
+ * breaks a rule is the one the error names, with a rule that slot breaks. Then:
  * - a decode that succeeds re-encodes to the identical bytes, every occupied
  *   slot answers get / slot_for_client / slot_for_header and the iterator, and
  *   the eviction order (smallest commit first) holds through a full turnover;
@@ -17,60 +16,13 @@
 
 #include "fuzz_common.h"
 
-/* The verdict of FORMAT.md 3 on bytes[0..size) for a table of clients_max slots. */
-typedef struct fuzz_trailer_verdict {
-    uint32_t slot;  /* first slot that breaks a rule, or VSR_SLOT_NONE */
-    uint64_t rules; /* the rules that slot breaks (0 when the encoding is valid) */
-    uint32_t count; /* occupied slots when valid */
-} fuzz_trailer_verdict;
-
-static inline fuzz_trailer_verdict fuzz_trailer_oracle(uint32_t clients_max, const uint8_t *bytes,
-                                                       size_t size) {
-    fuzz_trailer_verdict verdict = {VSR_SLOT_NONE, 0, 0};
-    if (size != client_sessions_encode_size(clients_max)) {
-        verdict.rules = FUZZ_RULE(VSR_ERROR_TRAILER_SIZE);
-        return verdict;
-    }
-    const uint8_t *sessions = bytes + (size_t)clients_max * VSR_HEADER_SIZE;
-    for (uint32_t slot = 0; slot < clients_max; slot++) {
-        const uint8_t *h = bytes + (size_t)slot * VSR_HEADER_SIZE;
-        uint64_t session = fuzz_load(sessions + (size_t)slot * 8, 8);
-        uint64_t rules = 0;
-        if (session == 0) {
-            if (!fuzz_all_zero(h, VSR_HEADER_SIZE))
-                rules |= FUZZ_RULE(VSR_ERROR_FREE_SLOT_NOT_ZERO);
-        } else {
-            rules |= fuzz_reply_violations(h);
-            if (session > fuzz_load(h + 216, 8)) rules |= FUZZ_RULE(VSR_ERROR_SESSION_AFTER_COMMIT);
-            /* Every earlier slot is valid here, or the scan would have stopped there. */
-            for (uint32_t other = 0; other < slot; other++) {
-                const uint8_t *o = bytes + (size_t)other * VSR_HEADER_SIZE;
-                if (fuzz_load(sessions + (size_t)other * 8, 8) == 0) continue;
-                if (memcmp(o + 192, h + 192, 16) == 0) {
-                    rules |= FUZZ_RULE(VSR_ERROR_DUPLICATE_CLIENT);
-                }
-                if (memcmp(o + 216, h + 216, 8) == 0) {
-                    rules |= FUZZ_RULE(VSR_ERROR_DUPLICATE_COMMIT);
-                }
-            }
-            verdict.count++;
-        }
-        if (rules != 0) {
-            verdict.slot = slot;
-            verdict.rules = rules;
-            verdict.count = 0;
-            return verdict;
-        }
-    }
-    return verdict;
-}
-
 static inline void fuzz_check_empty(const client_sessions *table, uint8_t *scratch, size_t size,
                                     const char *what) {
     FUZZ_CHECK(client_sessions_count(table) == 0, "%s: count %u after a failed decode", what,
                client_sessions_count(table));
     client_sessions_encode(table, scratch, size);
-    FUZZ_CHECK(fuzz_all_zero(scratch, size), "%s: a failed decode left bytes in the table", what);
+    FUZZ_CHECK(testing_all_zero(scratch, size), "%s: a failed decode left bytes in the table",
+               what);
     client_sessions_iterator it;
     client_sessions_entry entry;
     client_sessions_iterator_init(&it, table);
@@ -85,7 +37,7 @@ static inline void fuzz_check_queries(const client_sessions *table, const uint8_
     client_sessions_iterator it;
     client_sessions_iterator_init(&it, table);
     for (uint32_t slot = 0; slot < clients_max; slot++) {
-        uint64_t session = fuzz_load(sessions + (size_t)slot * 8, 8);
+        uint64_t session = testing_load(sessions + (size_t)slot * 8, 8);
         if (session == 0) continue;
         vsr_header_reply header;
         memcpy(&header, bytes + (size_t)slot * VSR_HEADER_SIZE, sizeof(header));
@@ -159,7 +111,7 @@ static inline void fuzz_check_eviction_order(client_sessions *table) {
             client = VSR_U128(0xf0f0f0f0f0f0f0f0u, ++fresh_client);
         } while (client_sessions_slot_for_client(table, client) != VSR_SLOT_NONE);
         commit++;
-        vsr_header_reply reply = fuzz_reply(client, commit, 0, commit);
+        vsr_header_reply reply = testing_reply_salted(client, commit, 0, commit);
         client_sessions_put(table, commit, &reply);
     }
 }
@@ -167,7 +119,7 @@ static inline void fuzz_check_eviction_order(client_sessions *table) {
 /* Decodes bytes as a trailer of clients_max slots and checks it all; true when valid. */
 static inline bool fuzz_check_trailer_decode(uint32_t clients_max, const uint8_t *bytes,
                                              size_t size) {
-    fuzz_trailer_verdict verdict = fuzz_trailer_oracle(clients_max, bytes, size);
+    oracle_trailer_verdict verdict = oracle_trailer(clients_max, bytes, size);
     size_t encoded_size = (size_t)client_sessions_encode_size(clients_max);
     uint8_t *scratch = malloc(encoded_size);
     client_sessions *fresh = NULL, *used = NULL;
@@ -178,7 +130,7 @@ static inline bool fuzz_check_trailer_decode(uint32_t clients_max, const uint8_t
                "init of %u clients failed", clients_max);
     /* `used` held clients before: decode must replace them, index and heap included. */
     for (uint32_t i = 0; i < clients_max && i < 3; i++) {
-        vsr_header_reply reply = fuzz_reply(VSR_U128(0xabcd, i + 1), 100 + i, 0, i);
+        vsr_header_reply reply = testing_reply_salted(VSR_U128(0xabcd, i + 1), 100 + i, 0, i);
         client_sessions_put(used, 100 + i, &reply);
     }
 

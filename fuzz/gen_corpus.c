@@ -69,9 +69,9 @@ static const rule_break block_breaks[] = {
 static void apply_break(uint8_t *h, const rule_break *rule) {
     if (rule->width > 8) {
         memset(h + rule->offset, 0, rule->width);
-        fuzz_store(h + rule->offset, 8, rule->value);
+        testing_store(h + rule->offset, 8, rule->value);
     } else {
-        fuzz_store(h + rule->offset, rule->width, rule->value);
+        testing_store(h + rule->offset, rule->width, rule->value);
     }
 }
 
@@ -80,7 +80,7 @@ typedef void (*reply_visit)(void *context, const char *name, uint8_t *h);
 
 static void each_broken_reply(void *context, reply_visit visit) {
     uint8_t h[VSR_HEADER_SIZE];
-    vsr_header_reply base = fuzz_reply(VSR_U128(3, 77), 5000, 9, 42);
+    vsr_header_reply base = testing_reply_salted(VSR_U128(3, 77), 5000, 9, 42);
     for (size_t i = 0; i < FUZZ_COUNT(frame_breaks) + FUZZ_COUNT(reply_breaks); i++) {
         const rule_break *rule = i < FUZZ_COUNT(frame_breaks)
                                      ? &frame_breaks[i]
@@ -94,17 +94,17 @@ static void each_broken_reply(void *context, reply_visit visit) {
     h[0] ^= 1;
     visit(context, "header_checksum", h);
     memcpy(h, &base, sizeof(h));
-    fuzz_store(h + 208, 8, 0);
-    fuzz_store(h + 216, 8, 0);
+    testing_store(h + 208, 8, 0);
+    testing_store(h + 216, 8, 0);
     fuzz_fix_checksum(h);
     visit(context, "reply_commit", h);
-    vsr_header_reply reg = fuzz_reply(VSR_U128(3, 77), 5000, 0, 42);
+    vsr_header_reply reg = testing_reply_salted(VSR_U128(3, 77), 5000, 0, 42);
     memcpy(h, &reg, sizeof(h));
-    fuzz_store(h + 96, 4, VSR_HEADER_SIZE);
+    testing_store(h + 96, 4, VSR_HEADER_SIZE);
     fuzz_fix_checksum(h);
     visit(context, "reply_register_size", h);
     memcpy(h, &reg, sizeof(h));
-    fuzz_store(h + 232, 4, 1);
+    testing_store(h + 232, 4, 1);
     fuzz_fix_checksum(h);
     visit(context, "reply_register_request", h);
 }
@@ -120,22 +120,22 @@ static void header_seed(void *context, const char *name, uint8_t *h) {
 
 static void block_header(uint8_t *h) {
     memset(h, 0, VSR_HEADER_SIZE);
-    fuzz_store(h + 80, 8, 7);   /* cluster */
-    fuzz_store(h + 96, 4, 512); /* size */
-    fuzz_store(h + 108, 4, 1);  /* release */
+    testing_store(h + 80, 8, 7);   /* cluster */
+    testing_store(h + 96, 4, 512); /* size */
+    testing_store(h + 108, 4, 1);  /* release */
     h[114] = VSR_COMMAND_BLOCK;
-    fuzz_store(h + 224, 8, 3); /* address */
+    testing_store(h + 224, 8, 3); /* address */
     h[240] = VSR_BLOCK_TYPE_CLIENT_SESSIONS;
     fuzz_fix_checksum(h);
 }
 
 static void gen_header_validate(void) {
     uint8_t buffer[VSR_HEADER_SIZE + 64];
-    vsr_header_reply reg = fuzz_reply(VSR_U128(1, 2), 10, 0, 1);
+    vsr_header_reply reg = testing_reply_salted(VSR_U128(1, 2), 10, 0, 1);
     memcpy(buffer, &reg, VSR_HEADER_SIZE);
     memset(buffer + VSR_HEADER_SIZE, 0, 64);
     write_seed("fuzz_header_validate", "reply-register-with-body", buffer, sizeof(buffer));
-    vsr_header_reply request = fuzz_reply(VSR_U128(1, 2), 11, 1, 2);
+    vsr_header_reply request = testing_reply_salted(VSR_U128(1, 2), 11, 1, 2);
     write_seed("fuzz_header_validate", "reply-request", (const uint8_t *)&request, VSR_HEADER_SIZE);
     each_broken_reply(NULL, header_seed);
 
@@ -194,7 +194,7 @@ static void trailer_reply_seed(void *context, const char *name, uint8_t *h) {
     static uint8_t trailer[264 * 4];
     memcpy(trailer, b->trailer, sizeof(trailer));
     memcpy(trailer + 2 * VSR_HEADER_SIZE, h, VSR_HEADER_SIZE);
-    fuzz_store(trailer + 4 * VSR_HEADER_SIZE + 2 * 8, 8, 1); /* session 1 <= any commit */
+    testing_store(trailer + 4 * VSR_HEADER_SIZE + 2 * 8, 8, 1); /* session 1 <= any commit */
     char file[96];
     snprintf(file, sizeof(file), "rule-%s", name);
     trailer_seed(file, 4, trailer, sizeof(trailer));
@@ -211,7 +211,7 @@ static void gen_trailer_decode(const char *tigerbeetle_dir) {
             if (f > 0 && fills[f] == fills[f - 1]) continue;
             for (int scattered = 0; scattered < 2; scattered++) {
                 if (scattered && (fills[f] == 0 || fills[f] == clients_max)) continue;
-                fuzz_make_trailer(trailer, clients_max, fills[f], scattered, 1000 * i + f);
+                testing_trailer(trailer, clients_max, fills[f], scattered, 1000 * i + f);
                 char name[96];
                 snprintf(name, sizeof(name), "valid-cm%u-fill%u%s", clients_max, fills[f],
                          scattered ? "-scattered" : "");
@@ -225,7 +225,7 @@ static void gen_trailer_decode(const char *tigerbeetle_dir) {
     size_t size = (size_t)client_sessions_encode_size(clients_max);
     uint8_t *sessions = trailer + clients_max * VSR_HEADER_SIZE;
     static uint8_t valid[264 * 4];
-    fuzz_make_trailer(valid, clients_max, clients_max, false, 77);
+    testing_trailer(valid, clients_max, clients_max, false, 77);
     broken_slot context = {valid, clients_max};
     each_broken_reply(&context, trailer_reply_seed);
 
@@ -233,12 +233,12 @@ static void gen_trailer_decode(const char *tigerbeetle_dir) {
     trailer_seed("rule-trailer_size-short", clients_max, trailer, size - 1);
     trailer_seed("rule-trailer_size-other-clients-max", 3, trailer, size);
 
-    fuzz_make_trailer(trailer, clients_max, 2, false, 78);
+    testing_trailer(trailer, clients_max, 2, false, 78);
     trailer[3 * VSR_HEADER_SIZE + 100] = 1; /* free slot 3 with a stray byte */
     trailer_seed("rule-free_slot_not_zero", clients_max, trailer, size);
 
     memcpy(trailer, valid, size);
-    fuzz_store(sessions + 8, 8, fuzz_load(trailer + VSR_HEADER_SIZE + 216, 8) + 1);
+    testing_store(sessions + 8, 8, testing_load(trailer + VSR_HEADER_SIZE + 216, 8) + 1);
     trailer_seed("rule-session_after_commit", clients_max, trailer, size);
 
     memcpy(trailer, valid, size);
@@ -248,21 +248,21 @@ static void gen_trailer_decode(const char *tigerbeetle_dir) {
 
     memcpy(trailer, valid, size);
     uint8_t *h3 = trailer + 3 * VSR_HEADER_SIZE;
-    uint64_t commit = fuzz_load(trailer + 216, 8);
-    fuzz_store(h3 + 208, 8, commit);
-    fuzz_store(h3 + 216, 8, commit);
-    if (fuzz_load(sessions + 3 * 8, 8) > commit) fuzz_store(sessions + 3 * 8, 8, commit);
+    uint64_t commit = testing_load(trailer + 216, 8);
+    testing_store(h3 + 208, 8, commit);
+    testing_store(h3 + 216, 8, commit);
+    if (testing_load(sessions + 3 * 8, 8) > commit) testing_store(sessions + 3 * 8, 8, commit);
     fuzz_fix_checksum(h3);
     trailer_seed("rule-duplicate_commit", clients_max, trailer, size);
 
     /* 130 slots, more than the decoder validates in one group: valid, and a rule broken
      * in an early slot, where decode must stop. */
     enum { LARGE = FUZZ_TRAILER_CLIENTS_LARGE };
-    fuzz_make_trailer(trailer, LARGE, 100, true, 81);
+    testing_trailer(trailer, LARGE, 100, true, 81);
     trailer_seed("valid-cm130-fill100-scattered", LARGE, trailer, 264 * LARGE);
-    fuzz_make_trailer(trailer, LARGE, LARGE, false, 82);
-    fuzz_store(trailer + LARGE * VSR_HEADER_SIZE + 3 * 8, 8,
-               fuzz_load(trailer + 3 * VSR_HEADER_SIZE + 216, 8) + 1);
+    testing_trailer(trailer, LARGE, LARGE, false, 82);
+    testing_store(trailer + LARGE * VSR_HEADER_SIZE + 3 * 8, 8,
+                  testing_load(trailer + 3 * VSR_HEADER_SIZE + 216, 8) + 1);
     trailer_seed("rule-session_after_commit-cm130-slot3", LARGE, trailer, 264 * LARGE);
 
     /* Trailers written by TigerBeetle's own code. */
@@ -310,7 +310,7 @@ static void blocks_make(blocks_input *in, uint32_t block_size, uint32_t clients_
     uint64_t count = vsr_trailer_block_count(size, block_size);
     uint64_t addresses[8];
     for (uint64_t i = 0; i < count; i++) addresses[i] = i + 1;
-    fuzz_make_trailer(trailer, clients_max, fill, true, seed);
+    testing_trailer(trailer, clients_max, fill, true, seed);
     vsr_trailer_reference reference;
     vsr_trailer_write(trailer, size, block_size, 7, 1, addresses, blocks, &reference);
     in->data[0] = block_selector(block_size);
@@ -372,20 +372,20 @@ static void gen_blocks_decode(void) {
         blocks_seed(name, &in);
     }
     in = valid;
-    fuzz_store(reference, 8, 0);
+    testing_store(reference, 8, 0);
     blocks_seed("rule-reference_size-zero", &in);
     in = valid;
-    fuzz_store(reference, 8, 264 * 4 + 1);
+    testing_store(reference, 8, 264 * 4 + 1);
     blocks_seed("rule-reference_size-too-large", &in);
     in = valid;
-    fuzz_store(reference + 24, 8, 0);
+    testing_store(reference + 24, 8, 0);
     blocks_seed("rule-reference_address", &in);
     in = valid;
-    fuzz_store(reference + 24, 8, 9);
+    testing_store(reference + 24, 8, 9);
     blocks_seed("rule-block_missing", &in);
     in = valid;
     in.data[2] = FUZZ_BLOCKS_FLAG_NULL_BYTES;
-    fuzz_store(reference + 24, 8, 9);
+    testing_store(reference + 24, 8, 9);
     blocks_seed("rule-block_missing-null-bytes", &in);
     in = valid;
     in.size -= 1;
@@ -394,23 +394,23 @@ static void gen_blocks_decode(void) {
     in.size = FUZZ_BLOCKS_PREFIX + 4 * bs + 100;
     blocks_seed("rule-block_truncated-header", &in);
     in = valid;
-    fuzz_store_u128(reference + 32, fuzz_load_u128(reference + 32) + 1);
+    testing_store_u128(reference + 32, testing_load_u128(reference + 32) + 1);
     blocks_seed("rule-block_checksum_reference", &in);
     in = valid;
     memcpy(block_at(&in, 2), block_at(&in, 3), bs); /* block 3 found at address 3 */
     memcpy(block_at(&in, 4) + 128, block_at(&in, 3), 16);
-    fuzz_store(block_at(&in, 4) + 160, 8, 3);
+    testing_store(block_at(&in, 4) + 160, 8, 3);
     blocks_rechain(&in, 4);
     blocks_seed("rule-block_address_mismatch", &in);
     in = valid;
-    fuzz_store(block_at(&in, 1) + 96, 4, 511);
+    testing_store(block_at(&in, 1) + 96, 4, 511);
     blocks_rechain(&in, 1);
     blocks_seed("rule-block_body_size", &in);
     in = valid;
     block_at(&in, 1)[300] ^= 1;
     blocks_seed("rule-block_body_checksum", &in);
     in = valid;
-    fuzz_store(block_at(&in, 0) + 160, 8, 5);
+    testing_store(block_at(&in, 0) + 160, 8, 5);
     blocks_rechain(&in, 0);
     blocks_seed("rule-block_chain-first-points-back", &in);
     in = valid;
@@ -418,12 +418,12 @@ static void gen_blocks_decode(void) {
     blocks_rechain(&in, 0);
     blocks_seed("rule-block_chain-first-checksum", &in);
     in = valid;
-    fuzz_store(block_at(&in, 3) + 160, 8, 0);
+    testing_store(block_at(&in, 3) + 160, 8, 0);
     memset(block_at(&in, 3) + 128, 0, 16);
     blocks_rechain(&in, 3);
     blocks_seed("rule-block_chain-later-points-nowhere", &in);
     in = valid;
-    fuzz_store_u128(reference + 8, fuzz_load_u128(reference + 8) ^ 1);
+    testing_store_u128(reference + 8, testing_load_u128(reference + 8) ^ 1);
     blocks_seed("rule-trailer_checksum", &in);
     for (size_t i = 0; i < FUZZ_COUNT(frame_breaks) + FUZZ_COUNT(block_breaks); i++) {
         const rule_break *rule = i < FUZZ_COUNT(frame_breaks)
@@ -447,15 +447,15 @@ static void gen_blocks_decode(void) {
         size_t length = k + 1 < in.count ? 256 : 264 * 4 - 256 * (size_t)k;
         memcpy(trailer + 256 * k, block_at(&in, k) + VSR_HEADER_SIZE, length);
     }
-    fuzz_store_u128(reference + 8, vsr_checksum(trailer, sizeof(trailer)));
+    testing_store_u128(reference + 8, vsr_checksum(trailer, sizeof(trailer)));
     blocks_seed("read-ok-decode-header_checksum", &in);
 }
 
 /* ---- fuzz_ops ---- */
 
 /* Operands as fuzz_ops.c reads them: register (0, 6) opcode client commit-lo commit-hi back;
- * request (1) opcode selector commit-lo commit-hi; remove, get, roundtrip: opcode and one
- * byte; evictee, iterate: the opcode alone. */
+ * request (1) opcode selector commit-lo commit-hi; commit (0x43) opcode client request gap;
+ * remove, get, roundtrip: opcode and one byte; evictee, iterate: the opcode alone. */
 
 typedef struct program {
     uint8_t bytes[4096];
@@ -522,6 +522,17 @@ static void gen_ops(void) {
     emit(&p, 4, 0x01, 1, 70, 0);
     emit(&p, 1, 0x03);
     ops_seed("update-oldest-then-evict-cm4", &p);
+    /* Committed ops through the apply driver: a registration, its retry, requests, a
+     * retry of one, a stale register, registrations that evict on the full table, a
+     * request of an evicted client. */
+    p.size = 0;
+    emit(&p, 2, 1, 5);
+    static const uint8_t committed[][2] = {{1, 0}, {1, 0}, {1, 1}, {1, 1}, {1, 0}, {2, 0},
+                                           {2, 1}, {3, 0}, {1, 2}, {2, 1}, {4, 0}, {3, 1}};
+    for (size_t i = 0; i < FUZZ_COUNT(committed); i++) {
+        emit(&p, 4, 0x43, committed[i][0], committed[i][1], (int)i % 3);
+    }
+    ops_seed("commit-outcomes-cm2", &p);
     /* Wide clients and commits near the top of u64. */
     p.size = 0;
     emit(&p, 2, 1, 3);
@@ -540,13 +551,13 @@ static void gen_ops(void) {
     for (uint64_t seed = 1; seed <= 8; seed++) {
         uint64_t rng = seed;
         p.size = 0;
-        emit(&p, 2, (int)(seed - 1), (int)fuzz_below(&rng, 256));
+        emit(&p, 2, (int)(seed - 1), (int)testing_below(&rng, 256));
         for (int i = 0; i < 300; i++) {
-            uint8_t opcode = (uint8_t)fuzz_below(&rng, 8);
-            if (fuzz_below(&rng, 8) == 0) opcode |= 0x40;
+            uint8_t opcode = (uint8_t)testing_below(&rng, 8);
+            if (testing_below(&rng, 8) == 0) opcode |= 0x40;
             if (opcode == 0x47) opcode = 0x07; /* resets: rarely */
-            emit(&p, 4, opcode, (int)fuzz_below(&rng, 256), (int)fuzz_below(&rng, 256),
-                 (int)fuzz_below(&rng, 8));
+            emit(&p, 4, opcode, (int)testing_below(&rng, 256), (int)testing_below(&rng, 256),
+                 (int)testing_below(&rng, 8));
         }
         char name[64];
         snprintf(name, sizeof(name), "random-%llu-cm%llu", (unsigned long long)seed,

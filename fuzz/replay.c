@@ -43,7 +43,9 @@ static void usage(FILE *out) {
             "\n"
             "Runs the fuzz target once on every file given, and on every file in every\n"
             "directory given (not recursively, in name order). A failed invariant aborts\n"
-            "with the file's name printed first.\n"
+            "with the file's name printed first. A directory with no input is an error\n"
+            "(exit 2) unless it holds a file EMPTY saying why it has none yet; EMPTY is\n"
+            "not an input, and EMPTY next to inputs is an error too.\n"
             "  --time S    then keep replaying them for S seconds and print execs/s\n"
             "  --mutate N  also run the target's custom mutator N times on each input\n"
             "              and the target on every result (a smoke test of the mutator)\n"
@@ -94,7 +96,20 @@ static int compare_names(const void *a, const void *b) {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static void add_path(inputs *all, const char *path) {
+/* A directory's note that it has no input on purpose (a regression directory of a target
+ * that no bug has been found in yet): its name, and what it must say. */
+static const char empty_note[] = "EMPTY";
+
+static bool file_has_text(const char *path) {
+    FILE *file = fopen(path, "rb");
+    if (file == NULL) return false;
+    bool text = false;
+    for (int c; !text && (c = fgetc(file)) != EOF;) text = c != ' ' && c != '\n' && c != '\t';
+    fclose(file);
+    return text;
+}
+
+static void add_path(inputs *all, const char *path, bool quiet) {
     struct stat info;
     if (stat(path, &info) != 0) {
         fprintf(stderr, "replay: %s: %s\n", path, strerror(errno));
@@ -126,14 +141,41 @@ static void add_path(inputs *all, const char *path) {
     }
     closedir(dir);
     if (count > 1) qsort(names, count, sizeof(char *), compare_names);
+    size_t before = all->count;
+    char *note = NULL;
     for (size_t i = 0; i < count; i++) {
         struct stat entry_info;
+        const char *base = names[i] + strlen(path) + 1;
+        if (strcmp(base, empty_note) == 0) {
+            note = names[i];
+            continue;
+        }
         if (stat(names[i], &entry_info) == 0 && S_ISREG(entry_info.st_mode)) {
             add_input(all, names[i]);
         }
         free(names[i]);
     }
     free(names);
+    size_t added = all->count - before;
+    if (note != NULL && added > 0) {
+        fprintf(stderr, "replay: %s holds %zu inputs and a note that it has none (%s): remove it\n",
+                path, added, empty_note);
+        exit(2);
+    }
+    if (note != NULL && !file_has_text(note)) {
+        fprintf(stderr, "replay: %s must say why %s has no input\n", note, path);
+        exit(2);
+    }
+    if (note == NULL && added == 0) {
+        fprintf(stderr,
+                "replay: %s holds no input: a corpus directory that is empty by mistake would\n"
+                "  pass without testing anything; add the inputs, or a file %s saying why there\n"
+                "  are none yet\n",
+                path, empty_note);
+        exit(2);
+    }
+    if (note != NULL && !quiet) fprintf(stderr, "replay: %s: no input (see %s)\n", path, note);
+    free(note);
 }
 
 static double now_seconds(void) {
@@ -220,7 +262,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     if (LLVMFuzzerInitialize != NULL) LLVMFuzzerInitialize(&argc, &argv);
-    for (int i = first_path; i < argc; i++) add_path(&all, argv[i]);
+    for (int i = first_path; i < argc; i++) add_path(&all, argv[i], quiet);
     if (mutate > 0 && LLVMFuzzerCustomMutator == NULL) {
         fprintf(stderr, "replay: this target has no custom mutator; --mutate ignored\n");
         mutate = 0;

@@ -13,9 +13,9 @@
 
 #include "cli.h"
 #include "client_sessions.h"
-#include "model.h"
 #include "sim.h"
 #include "sim_assert.h"
+#include "testing/reply.h"
 
 enum { BENCH_CLIENTS = 64, BENCH_BATCH = 4096 };
 
@@ -32,7 +32,7 @@ static void core_bench_init(core_bench *b) {
     b->batch = malloc(sizeof(vsr_header_reply) * BENCH_BATCH);
     SIM_ASSERT(b->batch != NULL);
     for (uint32_t c = 0; c < BENCH_CLIENTS; c++) {
-        model_reply_minimal(&b->batch[0], c + 1, ++b->commit, 0);
+        b->batch[0] = testing_reply(c + 1, ++b->commit, 0);
         client_sessions_put(b->table, b->commit, &b->batch[0]);
     }
 }
@@ -50,8 +50,7 @@ static double core_bench_run(core_bench *b, uint64_t budget_ns, uint64_t *puts_o
         b->round++;
         for (uint32_t i = 0; i < BENCH_BATCH; i++) {
             uint32_t c = i % BENCH_CLIENTS;
-            model_reply_minimal(&b->batch[i], c + 1, ++b->commit,
-                                (uint32_t)(b->round * BENCH_BATCH + i));
+            b->batch[i] = testing_reply(c + 1, ++b->commit, (uint32_t)(b->round * BENCH_BATCH + i));
         }
         uint64_t start = cli_now_ns();
         for (uint32_t i = 0; i < BENCH_BATCH; i++) {

@@ -11,30 +11,19 @@
 
 #include "sim_assert.h"
 #include "sim_internal.h"
+#include "testing/bytes.h"
 
-typedef enum defect {
-    DEFECT_HEADER_BIT,
-    DEFECT_SESSION_AFTER_COMMIT,
-    DEFECT_DUPLICATE_CLIENT,
-    DEFECT_DUPLICATE_COMMIT,
-    DEFECT_FREE_SLOT_DIRTY,
-    DEFECT_COUNT
-} defect;
-
-static const char *const defect_names[DEFECT_COUNT] = {"header_bit", "session_after_commit",
-                                                       "duplicate_client", "duplicate_commit",
-                                                       "free_slot_dirty"};
+/* FORMAT.md 3: clients_max reply headers, then clients_max u64 sessions. */
+static size_t session_offset(uint32_t clients_max, uint32_t slot) {
+    return (size_t)VSR_HEADER_SIZE * clients_max + sizeof(uint64_t) * slot;
+}
 
 static uint64_t session_at(const uint8_t *trailer, uint32_t clients_max, uint32_t slot) {
-    const uint8_t *bytes = trailer + (size_t)256 * clients_max + (size_t)8 * slot;
-    uint64_t session = 0;
-    for (uint32_t i = 8; i > 0; i--) session = (session << 8) | bytes[i - 1];
-    return session;
+    return testing_load(trailer + session_offset(clients_max, slot), sizeof(uint64_t));
 }
 
 static void session_put(uint8_t *trailer, uint32_t clients_max, uint32_t slot, uint64_t session) {
-    uint8_t *bytes = trailer + (size_t)256 * clients_max + (size_t)8 * slot;
-    for (uint32_t i = 0; i < 8; i++) bytes[i] = (uint8_t)(session >> (8 * i));
+    testing_store(trailer + session_offset(clients_max, slot), sizeof(uint64_t), session);
 }
 
 /* A random slot that is occupied (or free), or VSR_SLOT_NONE. */
@@ -54,7 +43,7 @@ typedef struct expectation {
 } expectation;
 
 static vsr_header_reply *header_at(uint8_t *trailer, uint32_t slot) {
-    return (vsr_header_reply *)(void *)(trailer + (size_t)256 * slot);
+    return (vsr_header_reply *)(void *)(trailer + (size_t)VSR_HEADER_SIZE * slot);
 }
 
 static uint64_t commit_max(uint8_t *trailer, uint32_t clients_max) {
@@ -91,7 +80,7 @@ static bool duplicate_client(sim *s, uint8_t *trailer, uint32_t slot, expectatio
     uint32_t other = pick_other(s, trailer, slot, false);
     if (other == VSR_SLOT_NONE) return false;
     uint64_t commit = commit_max(trailer, n) + 1;
-    memcpy(header_at(trailer, other), header_at(trailer, slot), 256);
+    memcpy(header_at(trailer, other), header_at(trailer, slot), VSR_HEADER_SIZE);
     set_commit(header_at(trailer, other), commit);
     session_put(trailer, n, other, session_at(trailer, n, slot));
     e->slot = other > slot ? other : slot; /* the decoder meets it at the later slot */
@@ -113,27 +102,27 @@ static bool duplicate_commit(sim *s, uint8_t *trailer, uint32_t slot, expectatio
 }
 
 /* Applies the defect to trailer; false if this table has no slot for it. */
-static bool apply_defect(sim *s, uint8_t *trailer, defect kind, expectation *e) {
+static bool apply_defect(sim *s, uint8_t *trailer, sim_defect kind, expectation *e) {
     uint32_t n = s->config.clients_max;
-    uint32_t slot = pick_slot(s, trailer, kind != DEFECT_FREE_SLOT_DIRTY);
+    uint32_t slot = pick_slot(s, trailer, kind != SIM_DEFECT_FREE_SLOT_DIRTY);
     if (slot == VSR_SLOT_NONE) return false;
-    uint8_t *header = trailer + (size_t)256 * slot;
+    uint8_t *header = (uint8_t *)header_at(trailer, slot);
     e->slot = slot;
     switch (kind) {
-    case DEFECT_HEADER_BIT:
-        header[pcg32_bounded(&s->rng_checks, 256)] ^=
+    case SIM_DEFECT_HEADER_BIT:
+        header[pcg32_bounded(&s->rng_checks, VSR_HEADER_SIZE)] ^=
             (uint8_t)(1u << pcg32_bounded(&s->rng_checks, 8));
         e->code = VSR_ERROR_HEADER_CHECKSUM;
         return true;
-    case DEFECT_SESSION_AFTER_COMMIT:
+    case SIM_DEFECT_SESSION_AFTER_COMMIT:
         session_put(trailer, n, slot,
                     header_at(trailer, slot)->commit + 1 + pcg32_bounded(&s->rng_checks, 1000));
         e->code = VSR_ERROR_SESSION_AFTER_COMMIT;
         return true;
-    case DEFECT_DUPLICATE_CLIENT: return duplicate_client(s, trailer, slot, e);
-    case DEFECT_DUPLICATE_COMMIT: return duplicate_commit(s, trailer, slot, e);
+    case SIM_DEFECT_DUPLICATE_CLIENT: return duplicate_client(s, trailer, slot, e);
+    case SIM_DEFECT_DUPLICATE_COMMIT: return duplicate_commit(s, trailer, slot, e);
     default:
-        header[pcg32_bounded(&s->rng_checks, 256)] |=
+        header[pcg32_bounded(&s->rng_checks, VSR_HEADER_SIZE)] |=
             (uint8_t)(1u << pcg32_bounded(&s->rng_checks, 8));
         e->code = VSR_ERROR_FREE_SLOT_NOT_ZERO;
         return true;
@@ -149,7 +138,7 @@ static bool table_empty(sim *s) {
     return true;
 }
 
-static void check_rejection(sim *s, const sim_replica *r, defect kind, const expectation *e,
+static void check_rejection(sim *s, const sim_replica *r, sim_defect kind, const expectation *e,
                             vsr_error error) {
     char text[128];
     vsr_error_format(error, text, sizeof(text));
@@ -157,21 +146,21 @@ static void check_rejection(sim *s, const sim_replica *r, defect kind, const exp
         sim_fail(s, "decode.rejection", r->op, r->index,
                  "op %llu: a trailer with defect %s at slot %" PRIu32 " decoded as '%s', "
                  "expected %s at slot %" PRIu32,
-                 (unsigned long long)r->op, defect_names[kind], e->slot, text,
+                 (unsigned long long)r->op, sim_defect_name(kind), e->slot, text,
                  vsr_error_name(e->code), e->slot);
         return;
     }
     if (!table_empty(s)) {
         sim_fail(s, "decode.partial", r->op, r->index,
                  "op %llu: after rejecting defect %s (%s) the table is not empty",
-                 (unsigned long long)r->op, defect_names[kind], text);
+                 (unsigned long long)r->op, sim_defect_name(kind), text);
     }
 }
 
 void sim_check_decode_rejects(sim *s, const sim_replica *r) {
-    uint32_t first = pcg32_bounded(&s->rng_checks, DEFECT_COUNT);
-    for (uint32_t i = 0; i < DEFECT_COUNT; i++) {
-        defect kind = (defect)((first + i) % DEFECT_COUNT);
+    uint32_t first = pcg32_bounded(&s->rng_checks, SIM_DEFECT_COUNT);
+    for (uint32_t i = 0; i < SIM_DEFECT_COUNT; i++) {
+        sim_defect kind = (sim_defect)((first + i) % SIM_DEFECT_COUNT);
         memcpy(s->scratch_trailer, r->trailer, (size_t)s->trailer_size);
         expectation e;
         if (!apply_defect(s, s->scratch_trailer, kind, &e)) continue;
@@ -184,12 +173,6 @@ void sim_check_decode_rejects(sim *s, const sim_replica *r) {
                                        .a = error.slot,
                                        .op = r->op,
                                        .b = (uint64_t)error.code});
-        if (s->trace.file != NULL) {
-            char text[128];
-            sim_trace_line(&s->trace, "step %llu r%u decode_reject defect=%s slot=%" PRIu32 ": %s",
-                           (unsigned long long)s->step, r->index, defect_names[kind], e.slot,
-                           vsr_error_format(error, text, sizeof(text)));
-        }
         check_rejection(s, r, kind, &e, error);
         return;
     }

@@ -11,13 +11,7 @@
 #include "sim_assert.h"
 #include "sim_internal.h"
 
-#define TRACE(s, ...)                                                          \
-    do {                                                                       \
-        if ((s)->trace.file != NULL) sim_trace_line(&(s)->trace, __VA_ARGS__); \
-    } while (0)
-
 typedef enum read_result { READ_OK, READ_CORRUPT, READ_FAILED } read_result;
-typedef enum sync_purpose { SYNC_REPAIR = 1, SYNC_LAG = 2 } sync_purpose;
 
 enum { DOWN_STEPS_MAX = 16, BURST_MAX = 8 };
 
@@ -47,24 +41,14 @@ void sim_replica_deinit(sim_replica *r) {
 
 /* ---- applying the log ---- */
 
-static void op_text(const sim_op *op, char *out, size_t out_size) {
-    char client[33];
-    sim_u128_text(op->client, client);
-    if (op->kind == SIM_OP_REGISTER) {
-        snprintf(out, out_size, "register client=%s", client);
-    } else {
-        snprintf(out, out_size, "request %" PRIu32 " client=%s", op->request, client);
-    }
-}
-
 static void check_decision(sim *s, const sim_replica *r, sim_op *op, uint64_t number,
-                           const sim_decision *d) {
-    const char *field = sim_decision_diff(&op->expected, d);
+                           const apply_decision *d) {
+    const char *field = apply_decision_diff(&op->expected, d);
     if (field != NULL) {
         char what[96], expected[256], actual[256], signature[64];
-        op_text(op, what, sizeof(what));
-        sim_decision_text(&op->expected, expected, sizeof(expected));
-        sim_decision_text(d, actual, sizeof(actual));
+        sim_op_text(op, what, sizeof(what));
+        apply_decision_text(&op->expected, expected, sizeof(expected));
+        apply_decision_text(d, actual, sizeof(actual));
         snprintf(signature, sizeof(signature), "decision.%s", field);
         bool peer = op->first_replica != SIM_REPLICA_NONE && op->first_replica != r->index;
         char first[64] = "the model";
@@ -83,12 +67,11 @@ static void replica_apply_next(sim *s, sim_replica *r) {
     uint64_t number = r->op + 1;
     SIM_ASSERT(number <= s->config.ops);
     sim_op *op = &s->log[number];
-    sim_decision d;
+    apply_decision d;
     /* Looking inside an eviction costs an encode: done on some first applications only. */
     bool inspect = op->expected.evictee != 0 && op->first_replica == SIM_REPLICA_NONE &&
                    pcg32_chance(&s->rng_checks, 1, 8);
-    const char *anomaly =
-        sim_apply_core(r->table, op, number, &d, inspect ? s->scratch_trailer : NULL);
+    const char *anomaly = apply_core(r->table, &op->reply, &d, inspect ? s->scratch_trailer : NULL);
     s->counts.replica_ops++;
     if (number <= r->op_high) {
         s->counts.replayed_ops++;
@@ -103,13 +86,6 @@ static void replica_apply_next(sim *s, sim_replica *r) {
                                    .b = d.evictee_slot,
                                    .c = d.evictee,
                                    .d = d.reply});
-    if (s->trace.file != NULL) {
-        char what[96], decided[256];
-        op_text(op, what, sizeof(what));
-        sim_decision_text(&d, decided, sizeof(decided));
-        TRACE(s, "step %llu r%u apply op=%llu %s -> %s", ull(s->step), r->index, ull(number), what,
-              decided);
-    }
     if (anomaly != NULL) {
         sim_fail(s, "core.inconsistent", number, r->index, "op %llu: replica %u: %s", ull(number),
                  r->index, anomaly);
@@ -254,9 +230,6 @@ static void checkpoint_store(sim *s, sim_replica *r, uint64_t index, uint32_t ar
                                        .a = block,
                                        .op = r->op,
                                        .b = torn_bytes});
-        TRACE(s, "step %llu r%u torn_write checkpoint=%llu block=%u bytes_written=%u%s",
-              ull(s->step), r->index, ull(index), block, torn_bytes,
-              torn_bytes == 0 ? " (lost write)" : "");
     }
     if (crash) {
         /* The superblock still names the previous checkpoint, in the other area. */
@@ -267,8 +240,6 @@ static void checkpoint_store(sim *s, sim_replica *r, uint64_t index, uint32_t ar
                                        .replica = r->index,
                                        .a = written,
                                        .op = r->op});
-        TRACE(s, "step %llu r%u crash_mid_checkpoint checkpoint=%llu blocks_written=%u/%u",
-              ull(s->step), r->index, ull(index), written, n);
         replica_crash_state(s, r);
         return;
     }
@@ -299,12 +270,6 @@ static void replica_checkpoint(sim *s, sim_replica *r) {
                                    .b = reference.size,
                                    .c = reference.checksum,
                                    .d = reference.last_block_checksum});
-    if (s->trace.file != NULL) {
-        char checksum[33];
-        TRACE(s, "step %llu r%u checkpoint index=%llu op=%llu blocks=%u trailer_checksum=%s",
-              ull(s->step), r->index, ull(index), ull(r->op), s->block_count,
-              sim_u128_text(reference.checksum, checksum));
-    }
     if (!checkpoint_check(s, r, index, &reference)) return;
     checkpoint_store(s, r, index, area, &reference);
 }
@@ -348,8 +313,6 @@ static read_result read_checkpoint(sim *s, const sim_replica *reader, sim_replic
                                    .a = (uint32_t)error.code,
                                    .op = sb->checkpoint_op,
                                    .b = error.block_address});
-    TRACE(s, "step %llu r%u corruption_detected in r%u checkpoint=%llu: %s", ull(s->step),
-          reader->index, owner->index, ull(sb->checkpoint_index), text);
     return READ_CORRUPT;
 }
 
@@ -384,14 +347,14 @@ static void install_trailer(sim *s, sim_replica *r) {
 
 /* ---- state sync ---- */
 
-static sim_replica *sync_source(sim *s, const sim_replica *r, sync_purpose purpose,
+static sim_replica *sync_source(sim *s, const sim_replica *r, sim_sync_purpose purpose,
                                 uint32_t tried) {
     sim_replica *best = NULL;
     for (uint32_t i = 0; i < s->config.replicas; i++) {
         sim_replica *peer = &s->replicas[i];
         if (peer == r || (tried & (1u << i)) != 0) continue;
         if (peer->superblock.checkpoint_index == 0) continue;
-        if (purpose == SYNC_LAG && peer->superblock.checkpoint_op <= r->op) continue;
+        if (purpose == SIM_SYNC_LAG && peer->superblock.checkpoint_op <= r->op) continue;
         if (best == NULL || peer->superblock.checkpoint_index > best->superblock.checkpoint_index) {
             best = peer;
         }
@@ -399,7 +362,7 @@ static sim_replica *sync_source(sim *s, const sim_replica *r, sync_purpose purpo
     return best;
 }
 
-static void sync_install(sim *s, sim_replica *r, sim_replica *source, sync_purpose purpose) {
+static void sync_install(sim *s, sim_replica *r, sim_replica *source, sim_sync_purpose purpose) {
     uint32_t area = (uint32_t)(source->superblock.checkpoint_index % 2);
     for (uint32_t block = 0; block < s->block_count; block++) {
         memcpy(sim_storage_block(&r->storage, area, block),
@@ -408,7 +371,7 @@ static void sync_install(sim *s, sim_replica *r, sim_replica *source, sync_purpo
     }
     r->storage.area_corrupt[area] = false;
     r->superblock = source->superblock;
-    if (purpose == SYNC_LAG) {
+    if (purpose == SIM_SYNC_LAG) {
         s->counts.lag_syncs++;
     } else {
         s->counts.repair_syncs++;
@@ -418,9 +381,6 @@ static void sync_install(sim *s, sim_replica *r, sim_replica *source, sync_purpo
                                    .outcome = (uint8_t)purpose,
                                    .a = source->index,
                                    .op = r->superblock.checkpoint_op});
-    TRACE(s, "step %llu r%u sync (%s) from r%u checkpoint=%llu op=%llu", ull(s->step), r->index,
-          purpose == SYNC_LAG ? "lag" : "repair", source->index,
-          ull(r->superblock.checkpoint_index), ull(r->superblock.checkpoint_op));
     install_trailer(s, r);
 }
 
@@ -432,13 +392,11 @@ static void sync_genesis(sim *s, sim_replica *r) {
     s->counts.genesis_syncs++;
     sim_event_emit(s, &(sim_event){.kind = SIM_EVENT_SYNC,
                                    .replica = r->index,
-                                   .outcome = SYNC_REPAIR,
+                                   .outcome = SIM_SYNC_REPAIR,
                                    .a = SIM_REPLICA_NONE});
-    TRACE(s, "step %llu r%u sync (repair) from genesis: no peer has a readable checkpoint",
-          ull(s->step), r->index);
 }
 
-static void replica_sync(sim *s, sim_replica *r, sync_purpose purpose) {
+static void replica_sync(sim *s, sim_replica *r, sim_sync_purpose purpose) {
     r->needs_repair = false;
     uint32_t tried = 0;
     for (uint32_t attempt = 0; attempt < s->config.replicas; attempt++) {
@@ -456,7 +414,7 @@ static void replica_sync(sim *s, sim_replica *r, sync_purpose purpose) {
         sync_install(s, r, source, purpose);
         return;
     }
-    if (purpose == SYNC_REPAIR) sync_genesis(s, r);
+    if (purpose == SIM_SYNC_REPAIR) sync_genesis(s, r);
 }
 
 /* ---- faults and recovery ---- */
@@ -469,20 +427,17 @@ static void replica_restart(sim *s, sim_replica *r) {
                                    .replica = r->index,
                                    .a = (uint32_t)sb->checkpoint_index,
                                    .op = sb->checkpoint_op});
-    TRACE(s, "step %llu r%u restart from checkpoint=%llu op=%llu", ull(s->step), r->index,
-          ull(sb->checkpoint_index), ull(sb->checkpoint_op));
     client_sessions_reset(r->table);
     r->op = 0;
     r->check_lag = true;
     if (sb->checkpoint_index == 0) return;
     read_result read = read_checkpoint(s, r, r, r->trailer);
     if (read == READ_OK) install_trailer(s, r);
-    if (read == READ_CORRUPT) replica_sync(s, r, SYNC_REPAIR);
+    if (read == READ_CORRUPT) replica_sync(s, r, SIM_SYNC_REPAIR);
 }
 
 static void replica_crash(sim *s, sim_replica *r) {
     sim_event_emit(s, &(sim_event){.kind = SIM_EVENT_CRASH, .replica = r->index, .op = r->op});
-    TRACE(s, "step %llu r%u crash at op=%llu", ull(s->step), r->index, ull(r->op));
     replica_crash_state(s, r);
 }
 
@@ -503,8 +458,6 @@ static bool replica_bit_flip(sim *s, sim_replica *r) {
                                    .a = block,
                                    .op = r->superblock.checkpoint_op,
                                    .b = (uint64_t)byte * 8 + bit});
-    TRACE(s, "step %llu r%u bit_flip checkpoint=%llu block=%u byte=%u bit=%u", ull(s->step),
-          r->index, ull(r->superblock.checkpoint_index), block, byte, bit);
     return true;
 }
 
@@ -514,11 +467,9 @@ static void replica_scrub(sim *s, sim_replica *r) {
     sim_event_emit(s, &(sim_event){.kind = SIM_EVENT_SCRUB,
                                    .replica = r->index,
                                    .op = r->superblock.checkpoint_op});
-    TRACE(s, "step %llu r%u scrub checkpoint=%llu", ull(s->step), r->index,
-          ull(r->superblock.checkpoint_index));
     if (r->superblock.checkpoint_index == 0) return;
     read_result read = read_checkpoint(s, r, r, s->scratch_trailer);
-    if (read == READ_CORRUPT) replica_sync(s, r, SYNC_REPAIR);
+    if (read == READ_CORRUPT) replica_sync(s, r, SIM_SYNC_REPAIR);
 }
 
 static void replica_pause(sim *s, sim_replica *r) {
@@ -530,8 +481,6 @@ static void replica_pause(sim *s, sim_replica *r) {
     s->counts.pauses++;
     sim_event_emit(
         s, &(sim_event){.kind = SIM_EVENT_PAUSE, .replica = r->index, .op = r->op, .b = steps});
-    TRACE(s, "step %llu r%u pause for %llu steps at op=%llu", ull(s->step), r->index, ull(steps),
-          ull(r->op));
 }
 
 /* A fault drawn for this step; true if it used the step up. */
@@ -597,13 +546,13 @@ void sim_replica_step(sim *s, sim_replica *r) {
     }
     if (s->step < r->paused_until) return;
     if (r->needs_repair) {
-        replica_sync(s, r, SYNC_REPAIR);
+        replica_sync(s, r, SIM_SYNC_REPAIR);
         return;
     }
     if (r->check_lag) {
         r->check_lag = false;
         if (replica_lagging(s, r)) {
-            replica_sync(s, r, SYNC_LAG);
+            replica_sync(s, r, SIM_SYNC_LAG);
             return;
         }
     }

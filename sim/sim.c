@@ -24,13 +24,8 @@ void sim_fail(sim *s, const char *signature, uint64_t op, int replica, const cha
     // NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): va_start above
     vsnprintf(s->failure.message, sizeof(s->failure.message), format, args);
     va_end(args);
-    if (s->trace.file != NULL) {
-        sim_trace_line(&s->trace, "step %llu FAIL %s: %s", (unsigned long long)s->step, signature,
-                       s->failure.message);
-    }
+    sim_trace_failure(s);
 }
-
-void sim_event_emit(sim *s, const sim_event *event) { sim_trace_event(&s->trace, event); }
 
 const char *sim_u128_text(vsr_u128 value, char out[33]) {
     vsr_u128_format(value, out);
@@ -81,26 +76,26 @@ static vsr_u128 field_value(const uint8_t *bytes, uint32_t size) {
 
 void sim_trailer_diff(const uint8_t *expected, const uint8_t *actual, uint32_t clients_max,
                       char *out, size_t out_size) {
-    uint64_t size = (uint64_t)264 * clients_max;
+    uint64_t size = client_sessions_encode_size(clients_max);
     uint64_t offset = 0;
     while (offset < size && expected[offset] == actual[offset]) offset++;
     if (offset == size) {
         snprintf(out, out_size, "no byte differs");
         return;
     }
-    uint64_t headers = (uint64_t)256 * clients_max;
-    field_info field = {0, 8, "session"};
+    uint64_t headers = (uint64_t)VSR_HEADER_SIZE * clients_max;
+    field_info field = {0, sizeof(uint64_t), "session"};
     uint64_t slot = 0;
     uint64_t start = 0;
     if (offset < headers) {
-        slot = offset / 256;
+        slot = offset / VSR_HEADER_SIZE;
         for (size_t i = 0; i < sizeof(reply_fields) / sizeof(reply_fields[0]); i++) {
-            if (offset % 256 >= reply_fields[i].offset) field = reply_fields[i];
+            if (offset % VSR_HEADER_SIZE >= reply_fields[i].offset) field = reply_fields[i];
         }
-        start = slot * 256 + field.offset;
+        start = slot * VSR_HEADER_SIZE + field.offset;
     } else {
-        slot = (offset - headers) / 8;
-        start = headers + slot * 8;
+        slot = (offset - headers) / sizeof(uint64_t);
+        start = headers + slot * sizeof(uint64_t);
     }
     char e[33], a[33];
     sim_u128_text(field_value(expected + start, field.size), e);
@@ -113,9 +108,9 @@ void sim_trailer_diff(const uint8_t *expected, const uint8_t *actual, uint32_t c
 bool sim_model_encoding_at(const sim *s, uint64_t op, uint8_t *out) {
     model replay;
     if (!model_init(&replay, s->config.clients_max)) return false;
-    sim_decision ignored;
+    apply_decision ignored;
     for (uint64_t number = 1; number <= op; number++) {
-        sim_apply_model(&replay, &s->log[number], number, &ignored);
+        apply_model(&replay, &s->log[number].reply, &ignored);
     }
     model_encode(&replay, out, s->trailer_size);
     model_deinit(&replay);
@@ -199,11 +194,6 @@ static void emit_config(sim *s) {
                                        .a = i + 1,
                                        .b = sim_config_get(c, (sim_param)i)});
     }
-    if (s->trace.file != NULL) {
-        fprintf(s->trace.file, "config seed=0x%016llx ", (unsigned long long)c->seed);
-        sim_config_print(c, s->trace.file);
-        fputc('\n', s->trace.file);
-    }
 }
 
 /* ---- the run ---- */
@@ -247,10 +237,6 @@ static void sim_finish(sim *s) {
                                    .outcome = s->failure.failed,
                                    .op = s->step,
                                    .b = s->counts.replica_ops});
-    if (s->trace.file != NULL) {
-        sim_trace_line(&s->trace, "done after %llu steps: %s", (unsigned long long)s->step,
-                       s->failure.failed ? "FAILED" : "ok");
-    }
 }
 
 bool sim_run(const sim_config *config, FILE *trace_file, sim_result *result) {

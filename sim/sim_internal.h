@@ -2,9 +2,11 @@
  * sim_internal.h: the state of one run, shared by the simulator's files.
  *
  * workload.c  builds the committed log, with the model's answer for every op
- * apply.c     what a state machine does with its table for one committed op
+ *             (testing/apply.h: what a state machine does with its table for one op)
  * storage.c   block storage with two checkpoint areas, and its faults
  * replica.c   a replica: apply, checkpoint, restart, state sync, scrub
+ * reject.c    the decoder shown one defect per checkpoint
+ * trace.c     the trace hash, and the trace line of every event
  * sim.c       the run: set-up, scheduler, step faults, final checks
  */
 #ifndef SIM_INTERNAL_H
@@ -15,48 +17,44 @@
 
 #include "client_sessions.h"
 #include "config.h"
-#include "model.h"
 #include "pcg32.h"
 #include "sim.h"
+#include "testing/apply.h"
+#include "testing/model.h"
 #include "trace.h"
 #include "vsr.h"
-
-#define SIM_OUTCOMES(X)         \
-    X(REGISTERED, "registered") \
-    X(UPDATED, "updated")       \
-    X(DUPLICATE, "duplicate")   \
-    X(STALE, "stale")           \
-    X(EVICTED, "evicted")
-
-typedef enum sim_decision_outcome {
-    SIM_DECISION_NONE = 0,
-#define SIM_OUTCOME_ENUM(name, text) SIM_DECISION_##name,
-    SIM_OUTCOMES(SIM_OUTCOME_ENUM)
-#undef SIM_OUTCOME_ENUM
-        SIM_DECISION_COUNT
-} sim_decision_outcome;
-
-/* What applying one op decided: all of it must agree across replicas and with the model. */
-typedef struct sim_decision {
-    uint8_t outcome;
-    uint32_t slot;         /* the client's slot, or VSR_SLOT_NONE (evicted) */
-    uint32_t evictee_slot; /* VSR_SLOT_NONE unless a registration evicted */
-    vsr_u128 evictee;      /* 0 unless a registration evicted */
-    vsr_u128 reply;        /* checksum of the reply sent: stored one for a duplicate */
-} sim_decision;
 
 typedef enum sim_op_kind { SIM_OP_REGISTER = 1, SIM_OP_REQUEST = 2 } sim_op_kind;
 
 enum { SIM_REPLICA_NONE = 0xff };
 
-/* One committed op of the log. Op numbers start at 1 and are the reply commits. */
+/* Why a replica syncs (the outcome of a sync event). */
+typedef enum sim_sync_purpose { SIM_SYNC_REPAIR = 1, SIM_SYNC_LAG = 2 } sim_sync_purpose;
+
+/* The defects the decoder is shown once per checkpoint (reject.c; a decode_reject event). */
+#define SIM_DEFECTS(X)                              \
+    X(HEADER_BIT, "header_bit")                     \
+    X(SESSION_AFTER_COMMIT, "session_after_commit") \
+    X(DUPLICATE_CLIENT, "duplicate_client")         \
+    X(DUPLICATE_COMMIT, "duplicate_commit")         \
+    X(FREE_SLOT_DIRTY, "free_slot_dirty")
+
+typedef enum sim_defect {
+#define SIM_DEFECT_ENUM(name, text) SIM_DEFECT_##name,
+    SIM_DEFECTS(SIM_DEFECT_ENUM)
+#undef SIM_DEFECT_ENUM
+        SIM_DEFECT_COUNT
+} sim_defect;
+
+/* One committed op of the log. Op numbers start at 1 and are the reply commits; the reply
+ * is what the apply driver (testing/apply.h) is given. */
 typedef struct sim_op {
     vsr_header_reply reply; /* the reply the state machine stores if it puts */
     vsr_u128 client;
     uint32_t request; /* 0 for a registration */
     uint8_t kind;
-    uint8_t first_replica; /* the replica that applied it first, for messages */
-    sim_decision expected; /* the model's decision */
+    uint8_t first_replica;   /* the replica that applied it first, for messages */
+    apply_decision expected; /* the model's decision */
 } sim_op;
 
 typedef struct sim_superblock {
@@ -129,7 +127,6 @@ typedef struct sim {
 /* sim.c */
 void sim_fail(sim *s, const char *signature, uint64_t op, int replica, const char *format, ...)
     __attribute__((format(printf, 5, 6)));
-void sim_event_emit(sim *s, const sim_event *event);
 const char *sim_u128_text(vsr_u128 value, char out[33]);
 /* Names the first byte where two encodings differ: "slot 3 field commit". */
 void sim_trailer_diff(const uint8_t *expected, const uint8_t *actual, uint32_t clients_max,
@@ -137,19 +134,17 @@ void sim_trailer_diff(const uint8_t *expected, const uint8_t *actual, uint32_t c
 /* The model's encoding after ops 1..op (for messages: slow, only on failure). */
 bool sim_model_encoding_at(const sim *s, uint64_t op, uint8_t *out);
 
+/* trace.c */
+/* Hashes the event into the trace; with --trace, writes the event's line. */
+void sim_event_emit(sim *s, const sim_event *event);
+/* With --trace, the summary line of the run's failure (not an event). */
+void sim_trace_failure(const sim *s);
+/* "register client=..." or "request N client=...". */
+void sim_op_text(const sim_op *op, char *out, size_t out_size);
+const char *sim_defect_name(sim_defect defect);
+
 /* workload.c */
 void sim_workload_generate(sim *s);
-
-/* apply.c */
-const char *sim_decision_outcome_name(uint8_t outcome);
-void sim_apply_model(model *m, const sim_op *op, uint64_t op_number, sim_decision *out);
-/* Returns NULL, or what the core answered inconsistently (get vs slot_for_header...).
- * inspect (encode_size bytes, or NULL) lets it look at the encoding mid-op. */
-const char *sim_apply_core(client_sessions *table, const sim_op *op, uint64_t op_number,
-                           sim_decision *out, uint8_t *inspect);
-/* The first field where two decisions differ, or NULL. */
-const char *sim_decision_diff(const sim_decision *a, const sim_decision *b);
-void sim_decision_text(const sim_decision *d, char *out, size_t out_size);
 
 /* storage.c */
 bool sim_storage_init(sim_storage *storage, uint32_t block_size, uint32_t block_count);

@@ -8,8 +8,31 @@
  * of one seed agree on it exactly when they made the same decisions in the
  * same order, whatever the compiler, optimisation level or sanitizers.
  *
- * Printing (--trace FILE) is a side channel: it reads events and never
- * feeds anything back, so tracing cannot change the run.
+ * Printing (--trace FILE) is a side channel: sim_event_emit (sim_internal.h)
+ * hashes an event and, when tracing, formats its one line from the event's
+ * fields (plus read-only run state: the step, the op's client from the log, the
+ * configuration), named by sim_event_kind_name. It never feeds anything back, so
+ * tracing cannot change the run. The fields of each kind (replica: the replica
+ * concerned; checkpoint op: the op of the checkpoint concerned, interval * index):
+ *
+ *   config               the run's first event: outcome swarm, a release, op seed,
+ *                        c cluster, d the forced bit flip; then one per parameter:
+ *                        a parameter + 1, b its value (no line of their own)
+ *   apply                outcome, a slot, op, b evictee slot, c evictee, d reply
+ *   checkpoint           a index, op, b trailer size, c its checksum, d last block's
+ *   crash                op
+ *   crash_mid_checkpoint a blocks written, op
+ *   restart              a checkpoint index, op checkpoint op
+ *   torn_write           a block, op, b bytes written (0: a lost write)
+ *   bit_flip             a block, op checkpoint op, b bit offset in the block
+ *   corruption_detected  replica the owner, outcome the reader, a error code,
+ *                        op checkpoint op, b block address
+ *   sync                 outcome purpose, a source (SIM_REPLICA_NONE: genesis),
+ *                        op checkpoint op
+ *   pause                op, b steps
+ *   scrub                op checkpoint op
+ *   decode_reject        outcome defect, a error slot, op, b error code
+ *   done                 outcome failed, op steps, b replica ops
  */
 #ifndef SIM_TRACE_H
 #define SIM_TRACE_H
@@ -42,7 +65,7 @@ typedef enum sim_event_kind {
         SIM_EVENT_KIND_COUNT
 } sim_event_kind;
 
-/* One event; the meaning of a, b, c, d depends on the kind (see trace.c). */
+/* One event; the meaning of a, b, c, d depends on the kind (the table above). */
 typedef struct sim_event {
     sim_event_kind kind;
     uint8_t replica;
@@ -65,9 +88,6 @@ typedef struct sim_trace {
 void sim_trace_init(sim_trace *trace, FILE *file);
 /* Hashes the event; nothing else. */
 void sim_trace_event(sim_trace *trace, const sim_event *event);
-/* Writes one line to the trace file, if any (printf format). */
-void sim_trace_line(sim_trace *trace, const char *format, ...)
-    __attribute__((format(printf, 2, 3)));
 vsr_u128 sim_trace_final(sim_trace *trace);
 /* The canonical bytes of an event (what the hash sees). */
 void sim_event_encode(const sim_event *event, uint8_t out[SIM_EVENT_ENCODED_SIZE]);

@@ -13,6 +13,7 @@
 
 #include "sim_assert.h"
 #include "sim_internal.h"
+#include "testing/reply.h"
 
 enum { HOT_CLIENTS = 4, REQUEST_BODY_SIZE_MAX = 64, BODY_KINDS = 16 };
 
@@ -108,37 +109,33 @@ static void bodies_init(sim *s, workload *w) {
     w->register_body_checksum = vsr_checksum(body, VSR_REGISTER_RESULT_SIZE);
 }
 
-/* The reply every replica stores if it puts: fully determined by the log. */
+/* The reply every replica stores if it puts: fully determined by the log. Its free fields
+ * are drawn here, in a fixed order; testing/reply.h builds it. */
 static void build_reply(sim *s, workload *w, sim_op *op, uint64_t number) {
-    vsr_header_reply *h = &op->reply;
-    memset(h, 0, sizeof(*h));
-    h->cluster = s->config.cluster;
-    h->view = w->view;
-    h->release = s->config.release;
-    h->command = VSR_COMMAND_REPLY;
+    testing_reply_fields fields;
+    memset(&fields, 0, sizeof(fields));
+    fields.cluster = s->config.cluster;
+    fields.view = w->view;
+    fields.release = s->config.release;
     /* The primary of the view authored it: the same value on every replica. */
-    h->replica = (uint8_t)(w->view % s->config.replicas);
-    h->request_checksum =
-        VSR_U128(pcg32_next_u64(&s->rng_workload), pcg32_next_u64(&s->rng_workload));
-    h->context = VSR_U128(pcg32_next_u64(&s->rng_workload), pcg32_next_u64(&s->rng_workload));
-    h->client = op->client;
-    h->op = number;
-    h->commit = number;
-    h->timestamp = w->timestamp;
-    h->request = op->request;
-    h->operation = op->kind == SIM_OP_REGISTER
-                       ? (uint8_t)VSR_OPERATION_REGISTER
-                       : (uint8_t)(128 + pcg32_bounded(&s->rng_workload, 128));
+    fields.replica = (uint8_t)(w->view % s->config.replicas);
+    uint64_t hi = pcg32_next_u64(&s->rng_workload);
+    uint64_t lo = pcg32_next_u64(&s->rng_workload);
+    fields.request_checksum = VSR_U128(hi, lo);
+    hi = pcg32_next_u64(&s->rng_workload);
+    lo = pcg32_next_u64(&s->rng_workload);
+    fields.context = VSR_U128(hi, lo);
+    fields.timestamp = w->timestamp;
     if (op->kind == SIM_OP_REGISTER) {
-        h->size = VSR_HEADER_SIZE + VSR_REGISTER_RESULT_SIZE;
-        h->checksum_body = w->register_body_checksum;
+        fields.checksum_body = w->register_body_checksum;
     } else {
+        fields.operation = (uint8_t)(128 + pcg32_bounded(&s->rng_workload, 128));
         uint32_t k = pcg32_bounded(&s->rng_workload, BODY_KINDS);
-        h->size = VSR_HEADER_SIZE + w->body_sizes[k];
-        h->checksum_body = w->body_checksums[k];
+        fields.body_size = w->body_sizes[k];
+        fields.checksum_body = w->body_checksums[k];
     }
-    vsr_header_set_checksum(h); /* last: it covers every other field */
-    vsr_error_code code = vsr_header_reply_validate(h);
+    op->reply = testing_reply_make(&fields, op->client, number, op->request);
+    vsr_error_code code = vsr_header_reply_validate(&op->reply);
     if (code != VSR_ERROR_OK) {
         sim_fail(s, "reply.invalid", number, -1,
                  "op %llu: the reply built for this op fails validation: %s",
@@ -149,23 +146,23 @@ static void build_reply(sim *s, workload *w, sim_op *op, uint64_t number) {
 /* What the agent learns from the answer. */
 static void agent_learn(agent *a, const sim_op *op) {
     switch (op->expected.outcome) {
-    case SIM_DECISION_REGISTERED:
+    case APPLY_REGISTERED:
         a->active = true;
         a->request = 0;
         break;
-    case SIM_DECISION_UPDATED: a->request = op->request; break;
-    case SIM_DECISION_EVICTED: a->active = false; break;
+    case APPLY_UPDATED: a->request = op->request; break;
+    case APPLY_EVICTED: a->active = false; break;
     default: break;
     }
 }
 
-static void count_decision(sim_counts *counts, const sim_decision *d) {
+static void count_decision(sim_counts *counts, const apply_decision *d) {
     switch (d->outcome) {
-    case SIM_DECISION_REGISTERED: counts->registrations++; break;
-    case SIM_DECISION_UPDATED: counts->updates++; break;
-    case SIM_DECISION_DUPLICATE: counts->duplicate_replies++; break;
-    case SIM_DECISION_STALE: counts->stale_rejections++; break;
-    case SIM_DECISION_EVICTED: counts->evicted_rejections++; break;
+    case APPLY_REGISTERED: counts->registrations++; break;
+    case APPLY_UPDATED: counts->updates++; break;
+    case APPLY_DUPLICATE: counts->duplicate_replies++; break;
+    case APPLY_STALE: counts->stale_rejections++; break;
+    case APPLY_EVICTED: counts->evicted_rejections++; break;
     default: SIM_ASSERT(false);
     }
     if (d->evictee != 0) {
@@ -193,7 +190,7 @@ static void generate_op(sim *s, workload *w, uint64_t number) {
     }
     w->timestamp += 1 + pcg32_bounded(&s->rng_workload, 1000);
     build_reply(s, w, op, number);
-    sim_apply_model(&s->model, op, number, &op->expected);
+    apply_model(&s->model, &op->reply, &op->expected);
     count_decision(&s->counts, &op->expected);
     agent_learn(a, op);
     if (number % s->config.checkpoint_interval == 0) checkpoint_model(s, number);

@@ -13,8 +13,9 @@
 #include <time.h>
 
 #include "client_sessions.h"
-#include "fixtures.h"
-#include "naive.h"
+#include "testing/model.h"
+#include "testing/random.h"
+#include "testing/reply.h"
 
 static double seconds_min = 0.2;
 static int repeats = 3;
@@ -24,13 +25,6 @@ static double now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static uint64_t random_next(uint64_t *state) {
-    uint64_t z = (*state += 0x9e3779b97f4a7c15u);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-    return z ^ (z >> 31);
 }
 
 static void emit(const char *name, const char *impl, uint32_t clients_max, double value,
@@ -62,12 +56,12 @@ static void fixture_init(fixture *f, uint32_t clients_max) {
     uint64_t random = clients_max;
     for (uint32_t i = 0; i < clients_max; i++) f->order[i] = i;
     for (uint32_t i = clients_max; i-- > 1;) {
-        uint32_t j = (uint32_t)(random_next(&random) % (i + 1));
+        uint32_t j = (uint32_t)(testing_random(&random) % (i + 1));
         uint32_t t = f->order[i];
         f->order[i] = f->order[j];
         f->order[j] = t;
     }
-    f->reply = fixture_reply(1, 1, 0);
+    f->reply = testing_reply(1, 1, 0);
     for (uint32_t i = 0; i < clients_max; i++) {
         f->clients[i] = client_new(f);
         f->reply.client = f->clients[i];
@@ -172,25 +166,25 @@ static void bench_operations(uint32_t clients_max, double out[OPERATIONS]) {
 
 /* The scan baseline: the same operations on arrays with linear search. */
 static double bench_naive(uint32_t clients_max) {
-    naive n;
-    naive_init(&n, clients_max);
-    vsr_header_reply reply = fixture_reply(1, 1, 0);
+    model n;
+    if (clients_max == 0 || !model_init(&n, clients_max)) exit(1);
+    vsr_header_reply reply = testing_reply(1, 1, 0);
     for (uint32_t i = 0; i < clients_max; i++) {
         reply.client = VSR_U128(7, i + 1);
         reply.op = reply.commit = i + 1;
-        naive_put(&n, i + 1, &reply);
+        model_put(&n, i + 1, &reply);
     }
     fixture f = {.clients_max = clients_max};
     f.order = malloc(clients_max * sizeof(uint32_t));
     for (uint32_t i = 0; i < clients_max; i++) f.order[i] = (i * 2654435761u) % clients_max;
     double ns;
-    MEASURE(&f, ns, sink += naive_slot_for_client(&n, VSR_U128(7, i + 1)));
+    MEASURE(&f, ns, sink += model_slot_for_client(&n, VSR_U128(7, i + 1)));
     emit("get", "naive", clients_max, ns, "ns/op");
     double evictee_ns;
-    MEASURE(&f, evictee_ns, sink += (uint64_t)naive_evictee(&n) + i);
+    MEASURE(&f, evictee_ns, sink += (uint64_t)model_evictee(&n) + i);
     emit("evictee", "naive", clients_max, evictee_ns, "ns/op");
     free(f.order);
-    naive_deinit(&n);
+    model_deinit(&n);
     return evictee_ns;
 }
 
@@ -210,7 +204,7 @@ static void bench_codec(uint32_t clients_max) {
     /* Valid checksums: decode verifies them. */
     client_sessions_reset(f.table);
     for (uint32_t i = 0; i < clients_max; i++) {
-        vsr_header_reply reply = fixture_reply(f.clients[i], i + 1, 0);
+        vsr_header_reply reply = testing_reply(f.clients[i], i + 1, 0);
         client_sessions_put(f.table, i + 1, &reply);
     }
     uint64_t size = client_sessions_encode_size(clients_max);

@@ -20,7 +20,8 @@
 #endif
 
 #include "aegis_internal.h" /* core/src: the AEGIS steps, per implementation */
-#include "testing.h"
+#include "testing/check.h"
+#include "testing/random.h"
 #include "vsr.h"
 
 /*
@@ -316,9 +317,9 @@ static void test_vectors(const char *data_dir) {
     }
     CHECK(!ferror(file));
     fclose(file);
-    CHECK_EQ_U64(aead, VECTORS_AEAD);
-    CHECK_EQ_U64(checksum, VECTORS_CHECKSUM);
-    CHECK_EQ_U64(zeros, VECTORS_ZEROS);
+    CHECK_EQ(aead, VECTORS_AEAD);
+    CHECK_EQ(checksum, VECTORS_CHECKSUM);
+    CHECK_EQ(zeros, VECTORS_ZEROS);
 }
 
 /* ---- Properties ---- */
@@ -348,7 +349,7 @@ static void test_impls_agree(void) {
         }
         disagreements += vsr_checksum(bytes, size) != expect;
     }
-    CHECK_EQ_U64(disagreements, 0);
+    CHECK_EQ(disagreements, 0);
     free(buffer);
 }
 
@@ -397,7 +398,7 @@ static void test_stream_splits(void) {
         }
         mismatches += vsr_checksum_stream_final(&stream) != vsr_checksum(bytes, size);
     }
-    CHECK_EQ_U64(mismatches, 0);
+    CHECK_EQ(mismatches, 0);
     free(bytes);
 }
 
@@ -411,7 +412,7 @@ static void test_header_bits(uint8_t *header) {
             header[byte] ^= (uint8_t)(1u << bit);
         }
     }
-    CHECK_EQ_U64(still_valid, 0);
+    CHECK_EQ(still_valid, 0);
     CHECK(vsr_header_checksum_valid(header));
 }
 
@@ -444,7 +445,7 @@ static void test_header(void) {
             body_still_valid += vsr_header_checksum_body_valid(header, body, sizeof(body));
             body[byte] ^= 0x10;
         }
-        CHECK_EQ_U64(body_still_valid, 0);
+        CHECK_EQ(body_still_valid, 0);
         CHECK(!vsr_header_checksum_body_valid(header, body, sizeof(body) - 1));
 
         /* An empty body: checksum_body is checksum of nothing, and the header checksum covers it.
@@ -516,8 +517,8 @@ static void test_checksum_headers(void) {
             }
         }
     }
-    CHECK_EQ_U64(mismatches, 0);
-    CHECK_EQ_U64(overruns, 0);
+    CHECK_EQ(mismatches, 0);
+    CHECK_EQ(overruns, 0);
 }
 
 static void test_names_and_selection(void) {

@@ -3,8 +3,9 @@
 #include <string.h>
 
 #include "client_sessions.h"
-#include "fixtures.h"
-#include "testing.h"
+#include "testing/check.h"
+#include "testing/random.h"
+#include "testing/reply.h"
 
 enum { CAPACITY = 7, SLOT = 3 };
 
@@ -21,10 +22,10 @@ static void table_fill(client_sessions *table, uint32_t clients, uint64_t seed) 
     for (uint32_t i = 0; i < clients; i++) {
         ids[i] = VSR_U128(testing_random(&random), i + 1);
         uint64_t session = 10 * (uint64_t)i + 1;
-        vsr_header_reply reply = fixture_reply(ids[i], session, 0);
+        vsr_header_reply reply = testing_reply(ids[i], session, 0);
         client_sessions_put(table, session, &reply);
         if (i % 2 == 1) {
-            vsr_header_reply update = fixture_reply(ids[i], session + 5, 3);
+            vsr_header_reply update = testing_reply(ids[i], session + 5, 3);
             client_sessions_put(table, session, &update);
         }
     }
@@ -231,10 +232,10 @@ static void valid_encoding(uint8_t *bytes) {
     client_sessions *table = table_new(CAPACITY, 5);
     for (uint32_t i = 0; i < CAPACITY; i++) {
         uint64_t session = 100 + 10 * (uint64_t)i;
-        vsr_header_reply reply = fixture_reply(500 + i, session, 0);
+        vsr_header_reply reply = testing_reply(500 + i, session, 0);
         client_sessions_put(table, session, &reply);
         if (i != SLOT) {
-            vsr_header_reply update = fixture_reply(500 + i, session + 3, 2);
+            vsr_header_reply update = testing_reply(500 + i, session + 3, 2);
             client_sessions_put(table, session, &update);
         }
     }
@@ -248,7 +249,7 @@ static void expect_empty(client_sessions *table) {
     client_sessions_encode(table, bytes, sizeof(bytes));
     CHECK(memcmp(bytes, zero, sizeof(bytes)) == 0);
     /* Usable as after reset: a put takes slot 0. */
-    vsr_header_reply reply = fixture_reply(77, 1000, 0);
+    vsr_header_reply reply = testing_reply(77, 1000, 0);
     CHECK_EQ_U64(client_sessions_put(table, 1000, &reply), 0);
     client_sessions_reset(table);
 }
@@ -372,9 +373,9 @@ static void test_corruptions(uint32_t clients_max, bool full, uint32_t trials, u
     if (full) {
         for (uint32_t i = 0; i < clients_max; i++) {
             uint64_t session = 100 + 10 * (uint64_t)i;
-            vsr_header_reply reply = fixture_reply(VSR_U128(i % 3, 900 + i), session, 0);
+            vsr_header_reply reply = testing_reply(VSR_U128(i % 3, 900 + i), session, 0);
             client_sessions_put(source, session, &reply);
-            vsr_header_reply update = fixture_reply(VSR_U128(i % 3, 900 + i), session + 3, 1);
+            vsr_header_reply update = testing_reply(VSR_U128(i % 3, 900 + i), session + 3, 1);
             if (i % 2 == 0) client_sessions_put(source, session, &update);
         }
     } else {

@@ -2,8 +2,8 @@
 #include <string.h>
 
 #include "client_sessions.h"
-#include "fixtures.h"
-#include "testing.h"
+#include "testing/check.h"
+#include "testing/reply.h"
 
 static vsr_header_block block_valid(void) {
     vsr_header_block block;
@@ -18,19 +18,19 @@ static vsr_header_block block_valid(void) {
     return block;
 }
 
-#define BLOCK_CASE(expected, statement)                        \
-    do {                                                       \
-        vsr_header_block b = block_valid();                    \
-        statement;                                             \
-        vsr_header_set_checksum(&b);                           \
-        CHECK_EQ_U64(vsr_header_block_validate(&b), expected); \
+#define BLOCK_CASE(expected, statement)                    \
+    do {                                                   \
+        vsr_header_block b = block_valid();                \
+        statement;                                         \
+        vsr_header_set_checksum(&b);                       \
+        CHECK_EQ(vsr_header_block_validate(&b), expected); \
     } while (0)
 
 static void test_block_rules(void) {
     vsr_header_block valid = block_valid();
-    CHECK_EQ_U64(vsr_header_block_validate(&valid), VSR_ERROR_OK);
+    CHECK_EQ(vsr_header_block_validate(&valid), VSR_ERROR_OK);
     valid.snapshot = 1;
-    CHECK_EQ_U64(vsr_header_block_validate(&valid), VSR_ERROR_HEADER_CHECKSUM);
+    CHECK_EQ(vsr_header_block_validate(&valid), VSR_ERROR_HEADER_CHECKSUM);
     BLOCK_CASE(VSR_ERROR_HEADER_COMMAND, b.command = VSR_COMMAND_REPLY);
     BLOCK_CASE(VSR_ERROR_HEADER_CHECKSUM_PADDING, b.checksum_padding = 1);
     BLOCK_CASE(VSR_ERROR_HEADER_CHECKSUM_BODY_PADDING, b.checksum_body_padding = 1);
@@ -53,20 +53,20 @@ static void test_block_rules(void) {
 }
 
 static void test_reply_basics(void) {
-    vsr_header_reply reply = fixture_reply(5, 9, 0);
-    CHECK_EQ_U64(vsr_header_reply_validate(&reply), VSR_ERROR_OK);
-    reply = fixture_reply(5, 9, 4);
-    CHECK_EQ_U64(vsr_header_reply_validate(&reply), VSR_ERROR_OK);
+    vsr_header_reply reply = testing_reply(5, 9, 0);
+    CHECK_EQ(vsr_header_reply_validate(&reply), VSR_ERROR_OK);
+    reply = testing_reply(5, 9, 4);
+    CHECK_EQ(vsr_header_reply_validate(&reply), VSR_ERROR_OK);
     /* context and view are opaque; any value is valid. */
     reply.context = VSR_U128(~0ull, ~0ull);
     reply.view = 77;
     vsr_header_set_checksum(&reply);
-    CHECK_EQ_U64(vsr_header_reply_validate(&reply), VSR_ERROR_OK);
+    CHECK_EQ(vsr_header_reply_validate(&reply), VSR_ERROR_OK);
     /* A block header is not a reply. */
     vsr_header_block block = block_valid();
     vsr_header_reply as_reply;
     memcpy(&as_reply, &block, sizeof(as_reply));
-    CHECK_EQ_U64(vsr_header_reply_validate(&as_reply), VSR_ERROR_HEADER_COMMAND);
+    CHECK_EQ(vsr_header_reply_validate(&as_reply), VSR_ERROR_HEADER_COMMAND);
 }
 
 static void test_error_names(void) {

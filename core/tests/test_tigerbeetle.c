@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "client_sessions.h"
-#include "fixtures.h"
-#include "testing.h"
+#include "testing/check.h"
+#include "testing/reply.h"
 
 typedef struct buffer {
     uint8_t *bytes;
@@ -26,6 +26,13 @@ static buffer file_read(const char *dir, const char *name) {
     return out;
 }
 
+/* The reply TigerBeetle's sequence in data/tigerbeetle/README.md stores for client k. */
+static vsr_header_reply tigerbeetle_reply(uint64_t k, uint64_t commit) {
+    testing_reply_fields fields = {
+        .cluster = 7, .view = 1, .release = 1, .request_checksum = k, .timestamp = 1000 * k};
+    return testing_reply_make(&fields, 1000 + k, commit, 1);
+}
+
 /* expected.json: [[slot, client, session, commit], ...] as plain integers. */
 static size_t expected_parse(const buffer *json, uint64_t (*rows)[4], size_t rows_max) {
     size_t values = 0;
@@ -41,7 +48,7 @@ static size_t expected_parse(const buffer *json, uint64_t (*rows)[4], size_t row
             i++;
         }
     }
-    CHECK_EQ_U64(values % 4, 0);
+    CHECK_EQ(values % 4, 0);
     return values / 4;
 }
 
@@ -51,23 +58,23 @@ static void test_capacity(const char *dir, uint32_t clients_max) {
     buffer bin = file_read(dir, name);
     snprintf(name, sizeof(name), "tb_encode_%u.expected.json", clients_max);
     buffer json = file_read(dir, name);
-    CHECK_EQ_U64(bin.size, 264 * (uint64_t)clients_max);
+    CHECK_EQ(bin.size, 264 * (uint64_t)clients_max);
 
     uint64_t rows[128][4];
     size_t row_count = expected_parse(&json, rows, 128);
-    CHECK_EQ_U64(row_count, clients_max);
+    CHECK_EQ(row_count, clients_max);
 
     client_sessions *table = NULL;
     CHECK(client_sessions_init(&table, clients_max, 12345) == CLIENT_SESSIONS_INIT_OK);
     vsr_error error = client_sessions_decode(table, bin.bytes, bin.size);
-    CHECK_EQ_U64(error.code, VSR_ERROR_OK);
-    CHECK_EQ_U64(client_sessions_count(table), row_count);
+    CHECK_EQ(error.code, VSR_ERROR_OK);
+    CHECK_EQ(client_sessions_count(table), row_count);
     for (size_t r = 0; r < row_count && r < 128; r++) {
         client_sessions_entry entry;
         CHECK(client_sessions_get(table, rows[r][1], &entry));
-        CHECK_EQ_U64(entry.slot, rows[r][0]);
-        CHECK_EQ_U64(entry.session, rows[r][2]);
-        CHECK_EQ_U64(entry.header->commit, rows[r][3]);
+        CHECK_EQ(entry.slot, rows[r][0]);
+        CHECK_EQ(entry.session, rows[r][2]);
+        CHECK_EQ(entry.header->commit, rows[r][3]);
     }
 
     /* The README's sequence through our table. */
@@ -78,10 +85,10 @@ static void test_capacity(const char *dir, uint32_t clients_max) {
             vsr_u128 evictee = client_sessions_evictee(table);
             CHECK(evictee == 1000 + (k - clients_max));
             uint32_t slot = client_sessions_slot_for_client(table, evictee);
-            CHECK_EQ_U64(slot, k - clients_max - 1);
+            CHECK_EQ(slot, k - clients_max - 1);
             client_sessions_remove(table, evictee);
         }
-        vsr_header_reply reply = fixture_tigerbeetle_reply(k, 10 * k);
+        vsr_header_reply reply = tigerbeetle_reply(k, 10 * k);
         if (k == 1) {
             char hex[33];
             vsr_u128_format(reply.checksum, hex);
@@ -89,7 +96,7 @@ static void test_capacity(const char *dir, uint32_t clients_max) {
         }
         client_sessions_put(table, 10 * k, &reply);
     }
-    vsr_header_reply update = fixture_tigerbeetle_reply(last, 10 * last + 1);
+    vsr_header_reply update = tigerbeetle_reply(last, 10 * last + 1);
     client_sessions_put(table, 10 * last, &update);
     uint8_t *ours = malloc(bin.size);
     client_sessions_encode(table, ours, bin.size);

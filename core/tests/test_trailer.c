@@ -3,7 +3,8 @@
 #include <string.h>
 
 #include "vsr.h"
-#include "testing.h"
+#include "testing/check.h"
+#include "testing/random.h"
 
 enum { BLOCKS_MAX = 64 };
 
@@ -76,17 +77,17 @@ static void test_round_trips(void) {
             storage s;
             vsr_trailer_reference reference;
             storage_write(&s, trailer, size, block_size, &reference);
-            CHECK_EQ_U64(s.count, (size + chunk - 1) / chunk);
-            CHECK_EQ_U64(reference.size, size);
-            CHECK_EQ_U64(reference.last_block_address, s.addresses[s.count - 1]);
+            CHECK_EQ(s.count, (size + chunk - 1) / chunk);
+            CHECK_EQ(reference.size, size);
+            CHECK_EQ(reference.last_block_address, s.addresses[s.count - 1]);
             CHECK(reference.checksum == vsr_checksum(trailer, size));
             vsr_error error = storage_read(&s, &reference, back, size);
-            CHECK_EQ_U64(error.code, VSR_ERROR_OK);
+            CHECK_EQ(error.code, VSR_ERROR_OK);
             CHECK(memcmp(trailer, back, size) == 0);
             /* Block 0 starts the chain; every block is a valid block header. */
-            CHECK_EQ_U64(storage_header(&s, 0)->previous_trailer_block_address, 0);
+            CHECK_EQ(storage_header(&s, 0)->previous_trailer_block_address, 0);
             for (uint64_t i = 0; i < s.count; i++) {
-                CHECK_EQ_U64(vsr_header_block_validate(storage_header(&s, i)), VSR_ERROR_OK);
+                CHECK_EQ(vsr_header_block_validate(storage_header(&s, i)), VSR_ERROR_OK);
             }
             free(s.blocks);
             free(trailer);
@@ -210,7 +211,7 @@ static void test_read_rules(void) {
             fprintf(stderr, "read rule %s: got %s at block %llu\n", rule->name,
                     vsr_error_name(error.code), (unsigned long long)error.block_address);
         }
-        CHECK_EQ_U64(error.code, rule->expected);
+        CHECK_EQ(error.code, rule->expected);
         CHECK(names_block);
         free(s.blocks);
     }
@@ -223,21 +224,21 @@ static void test_reference_rules(void) {
     storage_write(&s, trailer, sizeof(trailer), 512, &reference);
     vsr_trailer_reference bad = reference;
     bad.size = 0;
-    CHECK_EQ_U64(storage_read(&s, &bad, back, sizeof(back)).code, VSR_ERROR_REFERENCE_SIZE);
-    CHECK_EQ_U64(storage_read(&s, &reference, back, 999).code, VSR_ERROR_REFERENCE_SIZE);
+    CHECK_EQ(storage_read(&s, &bad, back, sizeof(back)).code, VSR_ERROR_REFERENCE_SIZE);
+    CHECK_EQ(storage_read(&s, &reference, back, 999).code, VSR_ERROR_REFERENCE_SIZE);
     bad = reference;
     bad.last_block_address = 0;
-    CHECK_EQ_U64(storage_read(&s, &bad, back, sizeof(back)).code, VSR_ERROR_REFERENCE_ADDRESS);
+    CHECK_EQ(storage_read(&s, &bad, back, sizeof(back)).code, VSR_ERROR_REFERENCE_ADDRESS);
     /* A size the blocks do not add up to: the last body has the wrong length. */
     bad = reference;
     bad.size = sizeof(trailer) - 1;
-    CHECK_EQ_U64(storage_read(&s, &bad, back, sizeof(back)).code, VSR_ERROR_BLOCK_BODY_SIZE);
+    CHECK_EQ(storage_read(&s, &bad, back, sizeof(back)).code, VSR_ERROR_BLOCK_BODY_SIZE);
     uint32_t invalid_sizes[] = {0, 256, 511, 513, 1000, 2u << 20};
     for (size_t i = 0; i < sizeof(invalid_sizes) / sizeof(invalid_sizes[0]); i++) {
         CHECK(!vsr_block_size_valid(invalid_sizes[i]));
         vsr_error error =
             vsr_trailer_read(&reference, invalid_sizes[i], storage_lookup, &s, back, sizeof(back));
-        CHECK_EQ_U64(error.code, VSR_ERROR_BLOCK_SIZE_INVALID);
+        CHECK_EQ(error.code, VSR_ERROR_BLOCK_SIZE_INVALID);
     }
     CHECK(vsr_block_size_valid(512) && vsr_block_size_valid(1u << 20));
     free(s.blocks);

@@ -6,7 +6,7 @@
  */
 #include <string.h>
 
-#include "check.h"
+#include "testing/check.h"
 #include "config.h"
 #include "sim.h"
 
@@ -78,5 +78,5 @@ int main(void) {
         test_bit_flip_alone_replays_from_genesis(seed);
         test_torn_writes_detected(seed);
     }
-    return check_done("test_corruption");
+    return testing_done("test_corruption");
 }

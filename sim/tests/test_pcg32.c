@@ -1,6 +1,6 @@
 /* PCG32 known answers (pcg32-demo of the PCG C library: seed 42, stream 54) and
  * properties the simulator relies on. The cross-check with pcg-cpp is test_pcg32_vs_cpp. */
-#include "check.h"
+#include "testing/check.h"
 #include "pcg32.h"
 
 static void test_known_answers(void) {
@@ -43,5 +43,5 @@ int main(void) {
     test_known_answers();
     test_streams_differ();
     test_bounded();
-    return check_done("test_pcg32");
+    return testing_done("test_pcg32");
 }

@@ -2,20 +2,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
-#include "model.h"
-
-static vsr_header_reply reply(vsr_u128 client, uint64_t commit, uint32_t request) {
-    vsr_header_reply h;
-    memset(&h, 0, sizeof(h));
-    h.command = VSR_COMMAND_REPLY;
-    h.client = client;
-    h.op = commit;
-    h.commit = commit;
-    h.request = request;
-    h.checksum = VSR_U128(commit, client); /* the model never checks it */
-    return h;
-}
+#include "testing/check.h"
+#include "testing/model.h"
+#include "testing/reply.h"
 
 static void test_init(void) {
     model m;
@@ -32,13 +21,14 @@ static void test_init(void) {
 static void test_put_evict_remove(void) {
     model m;
     CHECK(model_init(&m, 3));
-    vsr_header_reply a = reply(10, 5, 0), b = reply(11, 6, 0), c = reply(12, 7, 0);
+    vsr_header_reply a = testing_reply(10, 5, 0), b = testing_reply(11, 6, 0),
+                     c = testing_reply(12, 7, 0);
     CHECK_EQ(model_put(&m, 5, &a), 0);
     CHECK_EQ(model_put(&m, 6, &b), 1);
     CHECK_EQ(model_put(&m, 7, &c), 2);
     CHECK_EQ(m.count, 3);
     /* An update keeps the slot and the session and moves the client's commit. */
-    vsr_header_reply a2 = reply(10, 8, 1);
+    vsr_header_reply a2 = testing_reply(10, 8, 1);
     CHECK_EQ(model_put(&m, 5, &a2), 0);
     CHECK_EQ(m.slots[0].header.commit, 8);
     CHECK_EQ(m.slots[0].session, 5);
@@ -52,7 +42,7 @@ static void test_put_evict_remove(void) {
     for (size_t i = 0; i < sizeof(model_slot); i++) nonzero += freed[i] != 0;
     CHECK_EQ(nonzero, 0);
     /* A new client takes the lowest free slot. */
-    vsr_header_reply d = reply(13, 9, 0);
+    vsr_header_reply d = testing_reply(13, 9, 0);
     CHECK_EQ(model_put(&m, 9, &d), 1);
     CHECK_EQ(model_slot_oldest(&m), 2);
     model_reset(&m);
@@ -64,9 +54,9 @@ static void test_put_evict_remove(void) {
 static void test_encode(void) {
     model m;
     CHECK(model_init(&m, 2));
-    vsr_header_reply a = reply(0x0102, 0x1122334455667788u, 0);
+    vsr_header_reply a = testing_reply(0x0102, 0x1122334455667788u, 0);
     model_put(&m, 0x0807060504030201u, &a);
-    uint64_t size = 264 * 2;
+    uint64_t size = 264 * 2; /* FORMAT.md 3: 256-byte headers, then u64 sessions */
     uint8_t *bytes = malloc(size);
     model_encode(&m, bytes, size);
     CHECK(memcmp(bytes, &a, 256) == 0);
@@ -84,5 +74,5 @@ int main(void) {
     test_init();
     test_put_evict_remove();
     test_encode();
-    return check_done("test_model");
+    return testing_done("test_model");
 }

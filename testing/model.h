@@ -1,14 +1,15 @@
 /*
  * model.h: the reference model of the client sessions table, the oracle.
  *
- * The simplest correct table: an array of slots and linear scans, no index, no
- * heap, no bitmap. It is slow on purpose; it must be obviously right. The
- * simulator and the fuzz targets compare every answer of the core with it.
- * Programmer errors (putting a smaller commit, evictee on a table that is not
- * full, removing an absent client) abort like the core's assertions.
+ * The simplest correct table: an array of slots and linear scans, no index, no heap,
+ * no bitmap. It is slow on purpose; it must be obviously right. The core's unit tests,
+ * the fuzz targets and the simulator compare every answer of the core with it, and the
+ * benchmarks measure the core against its scans. Programmer errors (putting a smaller
+ * commit, a commit another client holds, evictee on a table that is not full, removing
+ * an absent client) abort like the core's assertions.
  */
-#ifndef SIM_MODEL_H
-#define SIM_MODEL_H
+#ifndef TESTING_MODEL_H
+#define TESTING_MODEL_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -41,19 +42,14 @@ uint32_t model_slot_for_client(const model *m, vsr_u128 client);
 uint32_t model_put(model *m, uint64_t session, const vsr_header_reply *reply);
 /* Full table: the client whose reply has the smallest commit. */
 vsr_u128 model_evictee(const model *m);
-/* Frees the slot of client (present) and zeroes it. */
-void model_remove(model *m, vsr_u128 client);
-/* FORMAT.md section 3: headers then sessions; size == 264 * clients_max. */
-/* A minimal valid reply (cluster 1, release 1; a register reply when request == 0), checksum
- * set: what unit tests and benchmarks put into a table when the workload does not matter. */
-void model_reply_minimal(vsr_header_reply *h, vsr_u128 client, uint64_t commit, uint32_t request);
-
-void model_encode(const model *m, void *out, uint64_t size);
-
-/* Additions for the simulator. */
-uint64_t model_encode_size(const model *m);
 /* The slot of the client whose stored reply has the smallest commit, or VSR_SLOT_NONE if empty. */
 uint32_t model_slot_oldest(const model *m);
+/* Frees the slot of client (present) and zeroes it. */
+void model_remove(model *m, vsr_u128 client);
+
+/* docs/FORMAT.md section 3: the headers, then the sessions; 264 bytes a slot. */
+uint64_t model_encode_size(const model *m);
+void model_encode(const model *m, void *out, uint64_t size);
 
 #ifdef __cplusplus
 }

@@ -1,55 +1,52 @@
 /*
- * apply.c: what a VSR state machine does with its client table for one
- * committed op, twice: once on the reference model, once on the core. The two
- * functions mirror each other line for line on purpose.
- *
- *   register(c): c present -> duplicate (its latest request is the register)
- *                or stale; else evict evictee() first if the table is full,
- *                then put(session = op, the register reply).
- *   request(c,n): c absent -> rejected as evicted; n > latest -> put (same
- *                session, reply with commit = op); n == latest -> duplicate,
- *                answered with the stored reply; n < latest -> stale.
+ * The apply driver: see apply.h. apply_model and apply_core mirror each other line
+ * for line on purpose.
  */
+#include "testing/apply.h"
+
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "sim_assert.h"
-#include "sim_internal.h"
+#include "testing/bytes.h"
+#include "testing/invariant.h"
 
-static const char *const sim_outcome_names[] = {"none",
-#define SIM_OUTCOME_NAME(name, text) text,
-                                                SIM_OUTCOMES(SIM_OUTCOME_NAME)
-#undef SIM_OUTCOME_NAME
+static const char *const apply_outcome_names[] = {"none",
+#define APPLY_OUTCOME_NAME(name, text) text,
+                                                  APPLY_OUTCOMES(APPLY_OUTCOME_NAME)
+#undef APPLY_OUTCOME_NAME
 };
 
-const char *sim_decision_outcome_name(uint8_t outcome) {
-    SIM_ASSERT(outcome < SIM_DECISION_COUNT);
-    return sim_outcome_names[outcome];
+const char *apply_outcome_name(uint8_t outcome) {
+    TESTING_ASSERT(outcome < APPLY_OUTCOME_COUNT);
+    return apply_outcome_names[outcome];
 }
 
-static void decision_init(sim_decision *d) {
+static void decision_init(apply_decision *d) {
     memset(d, 0, sizeof(*d));
     d->slot = VSR_SLOT_NONE;
     d->evictee_slot = VSR_SLOT_NONE;
 }
 
-/* A client already present: the request is answered from what is stored, or is new. */
-static uint8_t classify(const sim_op *op, uint32_t latest_request) {
-    if (op->kind == SIM_OP_REGISTER) {
-        return latest_request == 0 ? SIM_DECISION_DUPLICATE : SIM_DECISION_STALE;
-    }
-    if (op->request > latest_request) return SIM_DECISION_UPDATED;
-    if (op->request == latest_request) return SIM_DECISION_DUPLICATE;
-    return SIM_DECISION_STALE;
+static bool is_register(const vsr_header_reply *op) {
+    return op->operation == VSR_OPERATION_REGISTER;
 }
 
-void sim_apply_model(model *m, const sim_op *op, uint64_t op_number, sim_decision *out) {
+/* A client already present: the request is answered from what is stored, or is new. */
+static uint8_t classify(const vsr_header_reply *op, uint32_t latest_request) {
+    if (is_register(op)) return latest_request == 0 ? APPLY_DUPLICATE : APPLY_STALE;
+    if (op->request > latest_request) return APPLY_UPDATED;
+    if (op->request == latest_request) return APPLY_DUPLICATE;
+    return APPLY_STALE;
+}
+
+void apply_model(model *m, const vsr_header_reply *op, apply_decision *out) {
     decision_init(out);
     uint32_t slot = model_slot_for_client(m, op->client);
     if (slot == VSR_SLOT_NONE) {
-        if (op->kind == SIM_OP_REQUEST) {
-            out->outcome = SIM_DECISION_EVICTED;
+        if (!is_register(op)) {
+            out->outcome = APPLY_EVICTED;
             return;
         }
         if (m->count == m->clients_max) {
@@ -57,19 +54,19 @@ void sim_apply_model(model *m, const sim_op *op, uint64_t op_number, sim_decisio
             out->evictee_slot = model_slot_for_client(m, out->evictee);
             model_remove(m, out->evictee);
         }
-        out->outcome = SIM_DECISION_REGISTERED;
-        out->slot = model_put(m, op_number, &op->reply);
-        out->reply = op->reply.checksum;
+        out->outcome = APPLY_REGISTERED;
+        out->slot = model_put(m, op->commit, op);
+        out->reply = op->checksum;
         return;
     }
     const model_slot *stored = &m->slots[slot];
     out->slot = slot;
     out->outcome = classify(op, stored->header.request);
-    if (out->outcome == SIM_DECISION_DUPLICATE) out->reply = stored->header.checksum;
-    if (out->outcome == SIM_DECISION_UPDATED) {
-        uint32_t put_slot = model_put(m, stored->session, &op->reply);
-        SIM_ASSERT(put_slot == slot);
-        out->reply = op->reply.checksum;
+    if (out->outcome == APPLY_DUPLICATE) out->reply = stored->header.checksum;
+    if (out->outcome == APPLY_UPDATED) {
+        uint32_t put_slot = model_put(m, stored->session, op);
+        TESTING_ASSERT(put_slot == slot);
+        out->reply = op->checksum;
     }
 }
 
@@ -78,20 +75,14 @@ void sim_apply_model(model *m, const sim_op *op, uint64_t op_number, sim_decisio
 static bool freed_slot_zero(const client_sessions *table, uint32_t slot, uint8_t *buffer) {
     uint32_t n = client_sessions_capacity(table);
     client_sessions_encode(table, buffer, client_sessions_encode_size(n));
-    const uint8_t *header = buffer + (size_t)256 * slot;
-    const uint8_t *session = buffer + (size_t)256 * n + (size_t)8 * slot;
-    for (uint32_t i = 0; i < 256; i++) {
-        if (header[i] != 0) return false;
-    }
-    for (uint32_t i = 0; i < 8; i++) {
-        if (session[i] != 0) return false;
-    }
-    return true;
+    const uint8_t *header = buffer + (size_t)VSR_HEADER_SIZE * slot;
+    const uint8_t *session = buffer + (size_t)VSR_HEADER_SIZE * n + sizeof(uint64_t) * slot;
+    return testing_all_zero(header, VSR_HEADER_SIZE) && testing_all_zero(session, sizeof(uint64_t));
 }
 
 /* Registers op->client on the core; returns what the core answered inconsistently, or NULL. */
-static const char *core_register(client_sessions *table, const sim_op *op, uint64_t op_number,
-                                 sim_decision *out, uint8_t *inspect) {
+static const char *core_register(client_sessions *table, const vsr_header_reply *op,
+                                 apply_decision *out, uint8_t *inspect) {
     if (client_sessions_count(table) == client_sessions_capacity(table)) {
         out->evictee = client_sessions_evictee(table);
         out->evictee_slot = client_sessions_slot_for_client(table, out->evictee);
@@ -104,28 +95,28 @@ static const char *core_register(client_sessions *table, const sim_op *op, uint6
             return "remove() left bytes in the freed slot";
         }
     }
-    out->outcome = SIM_DECISION_REGISTERED;
-    out->slot = client_sessions_put(table, op_number, &op->reply);
-    out->reply = op->reply.checksum;
-    if (client_sessions_slot_for_header(table, &op->reply) != out->slot) {
+    out->outcome = APPLY_REGISTERED;
+    out->slot = client_sessions_put(table, op->commit, op);
+    out->reply = op->checksum;
+    if (client_sessions_slot_for_header(table, op) != out->slot) {
         return "slot_for_header(new reply) differs from put()'s slot";
     }
     return NULL;
 }
 
-const char *sim_apply_core(client_sessions *table, const sim_op *op, uint64_t op_number,
-                           sim_decision *out, uint8_t *inspect) {
+const char *apply_core(client_sessions *table, const vsr_header_reply *op, apply_decision *out,
+                       uint8_t *inspect) {
     decision_init(out);
     client_sessions_entry entry;
     if (!client_sessions_get(table, op->client, &entry)) {
         if (client_sessions_slot_for_client(table, op->client) != VSR_SLOT_NONE) {
             return "get() says absent, slot_for_client() says present";
         }
-        if (op->kind == SIM_OP_REQUEST) {
-            out->outcome = SIM_DECISION_EVICTED;
+        if (!is_register(op)) {
+            out->outcome = APPLY_EVICTED;
             return NULL;
         }
-        return core_register(table, op, op_number, out, inspect);
+        return core_register(table, op, out, inspect);
     }
     if (client_sessions_slot_for_client(table, op->client) != entry.slot) {
         return "get() and slot_for_client() disagree on the slot";
@@ -133,21 +124,21 @@ const char *sim_apply_core(client_sessions *table, const sim_op *op, uint64_t op
     if (entry.header->client != op->client) return "get() returned another client's header";
     out->slot = entry.slot;
     out->outcome = classify(op, entry.header->request);
-    if (out->outcome == SIM_DECISION_DUPLICATE) {
+    if (out->outcome == APPLY_DUPLICATE) {
         out->reply = entry.header->checksum;
         if (client_sessions_slot_for_header(table, entry.header) != entry.slot) {
             return "slot_for_header(stored reply) differs from get()'s slot";
         }
     }
-    if (out->outcome == SIM_DECISION_UPDATED) {
-        uint32_t put_slot = client_sessions_put(table, entry.session, &op->reply);
+    if (out->outcome == APPLY_UPDATED) {
+        uint32_t put_slot = client_sessions_put(table, entry.session, op);
         if (put_slot != entry.slot) return "put() moved an existing client to another slot";
-        out->reply = op->reply.checksum;
+        out->reply = op->checksum;
     }
     return NULL;
 }
 
-const char *sim_decision_diff(const sim_decision *a, const sim_decision *b) {
+const char *apply_decision_diff(const apply_decision *a, const apply_decision *b) {
     /* The evictee first: a wrong eviction also moves the new client's slot. */
     if (a->outcome != b->outcome) return "outcome";
     if (a->evictee != b->evictee) return "evictee";
@@ -165,12 +156,12 @@ static void slot_text(uint32_t slot, char out[16]) {
     }
 }
 
-void sim_decision_text(const sim_decision *d, char *out, size_t out_size) {
+void apply_decision_text(const apply_decision *d, char *out, size_t out_size) {
     char slot[16], evictee_slot[16], evictee[33], reply[33];
     slot_text(d->slot, slot);
     slot_text(d->evictee_slot, evictee_slot);
     vsr_u128_format(d->evictee, evictee);
     vsr_u128_format(d->reply, reply);
     snprintf(out, out_size, "%s slot=%s evictee=%s evictee_slot=%s reply=%s",
-             sim_decision_outcome_name(d->outcome), slot, evictee, evictee_slot, reply);
+             apply_outcome_name(d->outcome), slot, evictee, evictee_slot, reply);
 }
