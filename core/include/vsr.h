@@ -265,6 +265,9 @@ typedef struct vsr_error {
 
 /* A stable snake_case name ("duplicate_commit") and a short reason. */
 const char *vsr_error_name(vsr_error_code code);
+/* The code whose name is exactly `name` (tools read rule names back); false for any other
+ * text, "unknown_error" and NULL included. */
+bool vsr_error_code_parse(const char *name, vsr_error_code *code);
 const char *vsr_error_reason(vsr_error_code code);
 /* "duplicate_commit at slot 5" / "block_body_checksum at block 17"; returns out. */
 char *vsr_error_format(vsr_error error, char *out, size_t out_size);

@@ -23,6 +23,17 @@ const char *vsr_error_name(vsr_error_code code) {
     return error_names[code];
 }
 
+bool vsr_error_code_parse(const char *name, vsr_error_code *code) {
+    if (name == NULL) return false;
+    for (unsigned i = 0; i < VSR_ERROR_COUNT; i++) {
+        if (strcmp(name, error_names[i]) == 0) {
+            *code = (vsr_error_code)i;
+            return true;
+        }
+    }
+    return false;
+}
+
 const char *vsr_error_reason(vsr_error_code code) {
     if ((unsigned)code >= VSR_ERROR_COUNT) return "unknown error code";
     return error_reasons[code];

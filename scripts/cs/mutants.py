@@ -43,8 +43,9 @@ def description(name):
     return first[len(prefix):] if first.startswith(prefix) else first
 
 
-def source_files():
-    """The files of the checkout that a build needs, relative to ROOT."""
+def source_files(include_all=False):
+    """The files of the checkout that a build needs, relative to ROOT (with include_all,
+    the corpora and docs too: what the test suites read from the source tree)."""
     try:
         listed = subprocess.run(
             ["git", "-C", ROOT, "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
@@ -55,7 +56,7 @@ def source_files():
         for directory, dirs, names in os.walk(ROOT):
             dirs[:] = [d for d in dirs if not d.startswith((".git", "build"))]
             files += [os.path.relpath(os.path.join(directory, n), ROOT) for n in names]
-    return sorted(f for f in files if not f.startswith(SKIP_PREFIXES)
+    return sorted(f for f in files if (include_all or not f.startswith(SKIP_PREFIXES))
                   and os.path.isfile(os.path.join(ROOT, f)))
 
 
