@@ -15,8 +15,8 @@
 #include <string.h>
 
 #include "client_sessions.h"
-#include "fixtures.h"
-#include "testing.h"
+#include "testing/check.h"
+#include "testing/reply.h"
 
 /* The wrapped allocator. */
 void *__real_malloc(size_t size);
@@ -148,7 +148,7 @@ static void test_no_allocation_after_init(uint32_t clients_max) {
         vsr_u128 client = VSR_U128(round / 3 + 1, round % 3 + 1);
         client_sessions_entry entry;
         if (client_sessions_get(table, client, &entry)) {
-            vsr_header_reply reply = fixture_reply(client, ++commit, round + 1);
+            vsr_header_reply reply = testing_reply(client, ++commit, round + 1);
             client_sessions_put(table, entry.session, &reply);
             continue;
         }
@@ -156,7 +156,7 @@ static void test_no_allocation_after_init(uint32_t clients_max) {
             client_sessions_remove(table, client_sessions_evictee(table));
         }
         commit++;
-        vsr_header_reply reply = fixture_reply(client, commit, 0);
+        vsr_header_reply reply = testing_reply(client, commit, 0);
         client_sessions_put(table, commit, &reply);
         CHECK(client_sessions_slot_for_header(table, &reply) != VSR_SLOT_NONE);
     }

@@ -8,7 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "testing.h"
+#include "testing/check.h"
+#include "testing/random.h"
 #include "vsr.h"
 
 /* An independent reading of hex text: the value of 1..32 hex digits, no prefix. */
