@@ -21,7 +21,7 @@
 #include "assert.h"
 #include "vsr.h"
 
-#if defined(__x86_64__)
+#if defined(__x86_64__) && !defined(CS_CHECKSUM_PORTABLE_ONLY)
 #define CS_HAVE_AESNI 1
 #include <cpuid.h>
 #include <immintrin.h>
@@ -34,7 +34,9 @@
  * enables them per function. clang's arm_neon.h only allows that from clang 16 on; older
  * clang without -march=...+crypto falls back to portable C.
  */
-#if defined(__aarch64__) && (defined(__ARM_FEATURE_AES) || defined(__ARM_FEATURE_CRYPTO))
+#if defined(CS_CHECKSUM_PORTABLE_ONLY)
+#define CS_HAVE_ARMV8 0
+#elif defined(__aarch64__) && (defined(__ARM_FEATURE_AES) || defined(__ARM_FEATURE_CRYPTO))
 #define CS_HAVE_ARMV8 1
 #define CS_ARMV8
 #elif defined(__aarch64__) && defined(__clang__) && __clang_major__ >= 16

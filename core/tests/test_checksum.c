@@ -19,6 +19,13 @@
 #include <unistd.h>
 #endif
 
+#if defined(__aarch64__) && defined(__linux__)
+#include <sys/auxv.h>
+#ifndef HWCAP_AES
+#define HWCAP_AES (1ul << 3)
+#endif
+#endif
+
 #include "aegis_internal.h" /* core/src: the AEGIS steps, per implementation */
 #include "testing/check.h"
 #include "testing/random.h"
@@ -541,10 +548,20 @@ static void test_names_and_selection(void) {
             CHECK(strcmp(names[i], names[j]) != 0); /* the bench labels its lines by name */
         }
     }
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#if defined(CS_CHECKSUM_PORTABLE_ONLY)
+    /* Built without the accelerated paths: the portable one is the only one. */
+    CHECK(vsr_checksum_impl_selected() == VSR_CHECKSUM_IMPL_PORTABLE);
+    CHECK(!vsr_checksum_impl_available(VSR_CHECKSUM_IMPL_AESNI));
+    CHECK(!vsr_checksum_impl_available(VSR_CHECKSUM_IMPL_ARMV8));
+#elif defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
     /* On a CPU with AES-NI the fast path must be the one chosen, or the speed is gone. */
     if (__builtin_cpu_supports("aes") && __builtin_cpu_supports("sse4.1")) {
         CHECK(vsr_checksum_impl_selected() == VSR_CHECKSUM_IMPL_AESNI);
+    }
+#elif defined(__aarch64__) && defined(__linux__)
+    /* On a CPU with the ARMv8 AES instructions the fast path must be the one chosen. */
+    if ((getauxval(AT_HWCAP) & HWCAP_AES) != 0) {
+        CHECK(vsr_checksum_impl_selected() == VSR_CHECKSUM_IMPL_ARMV8);
     }
 #endif
     vsr_checksum_stream stream;
