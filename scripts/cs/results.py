@@ -180,7 +180,7 @@ def read(path, budget=None, max_line=MAX_LINE_BYTES):
                 yield number, None, "not UTF-8"
                 continue
             except ValueError as error:
-                yield number, None, f"not JSON ({error.msg} at column {error.colno})"
+                yield number, None, f"not JSON ({error})"
                 continue
             reason = validate(line)
             yield number, (None if reason else line), reason
