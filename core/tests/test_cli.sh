@@ -269,6 +269,30 @@ SHIM
         check entropy_none_no_output test ! -s "$work/out"
         expect entropy_urandom 0 env LD_PRELOAD="$work/noentropy.so" "$tool" decode --clients-max 7 "$tb7"
         check entropy_urandom_output cmp -s "$work/out" "$work/direct.jsonl"
+        # decode-blocks grows its index geometrically: a few reallocs for 33,792 blocks, not
+        # one per block (which made it quadratic: over two minutes under ASan).
+        cat >"$work/reallocs.c" <<'SHIM'
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+static unsigned long calls;
+void *realloc(void *pointer, size_t size) {
+    static void *(*real)(void *, size_t);
+    if (real == NULL) real = (void *(*)(void *, size_t))dlsym(RTLD_NEXT, "realloc");
+    calls++;
+    return real(pointer, size);
+}
+__attribute__((destructor)) static void report(void) {
+    FILE *out = fopen(getenv("REALLOC_CALLS"), "w");
+    if (out != NULL) fprintf(out, "%lu\n", calls), fclose(out);
+}
+SHIM
+        if "${CC:-cc}" -shared -fPIC -o "$work/reallocs.so" "$work/reallocs.c" -ldl 2>"$work/cc.err"; then
+            expect many_blocks_reallocs 0 env LD_PRELOAD="$work/reallocs.so" REALLOC_CALLS="$work/calls" \
+                "$tool" decode-blocks --block-size 512 --reference "$refmany" "$work/many.blocks"
+            check many_blocks_few_reallocs test "$(cat "$work/calls" 2>/dev/null || echo none)" -lt 100
+        fi
     else
         echo "cli: skipped the entropy checks: cannot build the shim: $(cat "$work/cc.err")"
     fi
