@@ -65,11 +65,6 @@ examples:
 
 
 
-def seed_value(text):
-    """Decimal or 0x hex, as the simulator takes it (ValueError otherwise)."""
-    return seeds.parse_seed(text)
-
-
 def usage_error(message):
     print(f"repro: {message}\n{USAGE.splitlines()[0]}\ntry 'scripts/repro --help'",
           file=sys.stderr)
@@ -117,7 +112,7 @@ def parse_args(argv):
             set_option(o, flag, value)
         elif o.seed is None and not arg.startswith("-"):
             try:
-                o.seed = seed_value(arg)
+                o.seed = seeds.parse_seed(arg)
             except ValueError:
                 usage_error(f"bad seed '{arg}' (decimal or 0x hex, below 2^64)")
         elif o.seed is None:
@@ -415,7 +410,7 @@ def user_knobs(sim_args, config):
             value = inline if has_inline else (sim_args[i + 1] if i + 1 < len(sim_args) else "")
             i += 0 if has_inline else 1
             try:
-                knobs[name] = seed_value(value)
+                knobs[name] = seeds.parse_seed(value)
             except ValueError:
                 usage_error(f"{flag} needs an integer, got '{value}'")
         else:

@@ -52,17 +52,20 @@ tiny = ["--swarm", "off", "--faults", "off", "--clients-max", "1", "--clients", 
         "1", "--replicas", "1"]
 status, base, stderr = peak("--seed", "1", *tiny)
 assert status == 0, stderr
-for config in (["--swarm", "off", "--faults", "off", "--clients-max", "32768", "--replicas",
-                "2", "--ops", "100", "--checkpoint-interval", "25", "--block-size", "512"],
-               ["--swarm", "off", "--clients", "65536", "--clients-max", "4096", "--ops",
-                "20000", "--checkpoint-interval", "4", "--faults", "off"]):
+# The first configuration writes most of what it allocates (large tables and trailers, every
+# block of its checkpoints): its use must come near the estimate, not only below it.
+for config, written in (
+        (["--swarm", "off", "--faults", "off", "--clients-max", "32768", "--replicas", "1",
+          "--ops", "40", "--checkpoint-interval", "20", "--block-size", "512"], True),
+        (["--swarm", "off", "--clients", "65536", "--clients-max", "4096", "--ops", "8000",
+          "--checkpoint-interval", "100", "--faults", "off", "--replicas", "1"], False)):
     estimate, _ = dry_run(*config)
     status, rss, stderr = peak("--seed", "1", *config)
     assert status == 0, stderr
     used = rss - base
     assert used <= estimate * slack + 4 * MiB, \
         f"{config}: used {used / MiB:.1f} MiB, above the estimate {estimate / MiB:.1f} MiB"
-    assert used >= estimate * 0.4, \
+    assert not written or used >= estimate * 0.5, \
         f"{config}: the estimate {estimate / MiB:.1f} MiB is far above the use {used / MiB:.1f}"
     status, _, stderr = peak("--seed", "1", *config, "--memory-max", str(estimate - 1))
     assert status == 2 and "above --memory-max" in stderr, stderr
