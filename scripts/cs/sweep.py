@@ -368,7 +368,10 @@ class Sweep:
         with self.lock:
             processes = list(self.processes)
         for process in processes:
-            kill_group(process, signal.SIGKILL)
+            # GNU parallel (and the shard sweeps it runs) stop on SIGTERM, killing their
+            # own simulators; a simulator is killed outright.
+            kill_group(process, signal.SIGTERM if process.args[0] == "parallel"
+                       else signal.SIGKILL)
 
     def command(self, first, count, stride):
         last = first + (count - 1) * stride
@@ -686,8 +689,10 @@ def run_parallel(args, sim, writer):
         with open(logins, "w", encoding="utf-8") as f:
             f.writelines(f"{slots}/{login}\n" for login, slots in args.hosts)
         joblog, errors = os.path.join(scratch, "joblog"), os.path.join(scratch, "stderr")
+        # --line-buffer: each shard's lines come back as they are written, not when it ends.
         command = ["parallel", "--sshloginfile", logins, "--joblog", joblog, "--halt", "never",
-                   shard_command(args, sim), ":::", *map(str, range(args.shards))]
+                   "--line-buffer", shard_command(args, sim), ":::",
+                   *map(str, range(args.shards))]
         with open(errors, "w+", encoding="utf-8") as err, handle_signals(sweep):
             process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=err, text=True,
                                        stdin=subprocess.DEVNULL, start_new_session=True)
@@ -819,6 +824,9 @@ def interrupted_note(args, sweep):
               "to resume")
     elif not args.parallel_hosts:
         print(f"sweep: resume with: {shlex.join(sweep_argv(args, resume=args.out))}")
+    else:
+        print(f"sweep: the lines so far are in {args.out}; --parallel-hosts cannot resume "
+              "(run the missing shards with --shard I/N)")
 
 
 def main(argv):
