@@ -202,6 +202,9 @@ def validate(args):
         if args.parallel_hosts:
             raise ValueError("--resume does not work with --parallel-hosts (the hosts cannot "
                              "see FILE): resume each shard with --shard I/N instead")
+        if not os.path.isfile(args.resume):
+            raise ValueError(f"--resume {args.resume}: no such file (a new sweep writes --out "
+                             "FILE)")
         args.out = args.resume
     args.out = args.out or "sweep-results.jsonl"
     if args.sim is not None and not os.access(args.sim, os.X_OK):

@@ -53,6 +53,7 @@ with tempfile.TemporaryDirectory() as tmp:
     expect(2, "sweep", "--resume", empty, "--out", hosts, contains="no other --out")
     expect(2, "sweep", "--resume", empty, "--parallel-hosts", hosts, contains="--resume does not")
     expect(2, "sweep", "--sim", os.path.join(tmp, "missing"), contains="not an executable")
+    expect(2, "sweep", "--resume", os.path.join(tmp, "missing"), contains="no such file")
     expect(0, "setup", "--help", contains="usage")
     expect(2, "setup", "everything")
     expect(2, "repro")
