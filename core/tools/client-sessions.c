@@ -577,7 +577,9 @@ static bool block_set_index(block_set *set, const char *path, uint32_t index, ui
         }
     }
     set->files[index] = seekable ? file : NULL;
-    uint64_t offset = 0;
+    /* Where reading starts (standard input may be a file read partway already). */
+    off_t start = seekable ? ftello(file) : 0;
+    uint64_t offset = start > 0 ? (uint64_t)start : 0;
     bool ok = true;
     size_t got;
     while (ok && (got = fread(chunk, 1, chunk_size, file)) > 0) {
@@ -636,9 +638,10 @@ static int reference_argument(const char *text, vsr_trailer_reference *reference
     buffer file;
     char line[REFERENCE_TEXT_MAX] = {0};
     if (!file_read_at_most(text + 1, sizeof(line) - 1, &file)) return EXIT_INVALID;
-    memcpy(line, file.bytes, file.size);
+    bool fits = !file.more;
+    if (fits && file.size > 0) memcpy(line, file.bytes, file.size);
     free(file.bytes);
-    return reference_parse(line, reference) ? 0 : EXIT_USAGE;
+    return fits && reference_parse(line, reference) ? 0 : EXIT_USAGE;
 }
 
 static int blocks_decode(const vsr_trailer_reference *reference, block_set *set) {
@@ -651,7 +654,10 @@ static int blocks_decode(const vsr_trailer_reference *reference, block_set *set)
                 reference->size, SLOT_SIZE, CLIENT_SESSIONS_CLIENTS_MAX_LIMIT);
         return EXIT_INVALID;
     }
+    /* One slot per block the reader asks for: at most the trailer's block count, and never
+     * more than the files hold. */
     set->arena_slots = vsr_trailer_block_count(reference->size, set->block_size);
+    if (set->arena_slots > set->count) set->arena_slots = set->count;
     set->arena = malloc((size_t)(set->arena_slots * set->block_size));
     uint8_t *trailer = malloc(reference->size);
     if (trailer == NULL || set->arena == NULL) {
