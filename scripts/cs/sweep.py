@@ -327,7 +327,9 @@ def simulator_env():
 class Sweep:
     def __init__(self, args, sim, writer, previous=()):
         self.args, self.sim, self.writer = args, sim, writer
-        self.lock = threading.Lock()
+        # Reentrant: the signal handler (interrupt) runs in the main thread, which may hold
+        # it while it records a line (--parallel-hosts).
+        self.lock = threading.RLock()
         self.results = list(previous)
         self.done = len(self.results)
         self.failed = sum(r["outcome"] != "ok" for r in self.results)
