@@ -6,16 +6,48 @@
 
 #include "pcg32.h"
 #include "sim_assert.h"
+#include "sim_internal.h"
 #include "streams.h"
 
 const sim_param_info sim_params[SIM_PARAM_COUNT] = {
-#define SIM_PARAM_INFO(field, flag, min, max, help) \
-    {flag, offsetof(sim_config, field), min, max, help},
+#define SIM_PARAM_INFO(field, flag, min, max, category, unit, shrink, help) \
+    {flag, offsetof(sim_config, field), min, max, category, unit, shrink, help},
     SIM_PARAMS(SIM_PARAM_INFO)
 #undef SIM_PARAM_INFO
 };
 
 enum { SIM_OPS_DEFAULT = 2000 };
+
+/* The swarm's ranges: config_swarm draws from them, sim_config_bounds reports them. */
+enum {
+    SWARM_CLIENTS_MAX_SMALL = 16,
+    SWARM_CLIENTS_MAX_MEDIUM = 256,
+    SWARM_CLIENTS_MAX_LARGE = 4096,
+    SWARM_BLOCK_SIZE_MIN = 512,
+    SWARM_BLOCK_SIZE_SHIFTS = 8, /* 512 << 0 .. 512 << 7 = 64 KiB */
+    SWARM_CLIENTS_FACTOR_MAX = 8,
+    SWARM_INTERVAL_MIN = 4,
+    SWARM_INTERVAL_MAX = 160,
+    SWARM_INTERVAL_LARGE_TABLE_FACTOR = 4, /* for clients_max above MEDIUM */
+    SWARM_P_DUPLICATE_BOUND = 300,         /* drawn below the bound */
+    SWARM_P_STALE_BOUND = 200,
+    SWARM_P_HOT_BOUND = 800,
+    SWARM_P_VIEW_CHANGE_BOUND = 20,
+    SWARM_FAULTS_MAX_MIN = 1,
+    SWARM_FAULTS_MAX_MAX = 16,
+};
+
+/* Each fault kind's rate when the swarm turns it on, in draw order. */
+static const struct swarm_fault_range {
+    sim_param param;
+    uint32_t low;
+    uint32_t high;
+} swarm_faults[] = {
+    {SIM_PARAM_p_crash, 1, 20},  {SIM_PARAM_p_crash_checkpoint, 20, 300},
+    {SIM_PARAM_p_torn, 20, 300}, {SIM_PARAM_p_bit_flip, 1, 20},
+    {SIM_PARAM_p_pause, 1, 10},  {SIM_PARAM_p_scrub, 5, 50},
+};
+enum { SWARM_FAULT_KINDS = sizeof(swarm_faults) / sizeof(swarm_faults[0]) };
 
 static uint32_t *param_field(sim_config *config, sim_param param) {
     SIM_ASSERT((unsigned)param < SIM_PARAM_COUNT);
@@ -27,6 +59,10 @@ uint32_t sim_config_get(const sim_config *config, sim_param param) {
     const uint32_t *field =
         (const uint32_t *)(const void *)((const char *)config + sim_params[param].offset);
     return *field;
+}
+
+static void faults_zero(sim_config *c) {
+    for (uint32_t i = 0; i < SWARM_FAULT_KINDS; i++) *param_field(c, swarm_faults[i].param) = 0;
 }
 
 /* The fixed configuration of --swarm off: small, every fault kind on, easy to read. */
@@ -53,14 +89,14 @@ static void config_defaults(sim_config *c) {
 /* Mostly tiny tables (evictions, full-table registrations), sometimes large ones. */
 static uint32_t swarm_clients_max(pcg32 *rng) {
     uint32_t kind = pcg32_bounded(rng, 100);
-    if (kind < 70) return pcg32_range(rng, 1, 16);
-    if (kind < 94) return pcg32_range(rng, 17, 256);
-    return pcg32_range(rng, 257, 4096);
+    if (kind < 70) return pcg32_range(rng, 1, SWARM_CLIENTS_MAX_SMALL);
+    if (kind < 94) return pcg32_range(rng, SWARM_CLIENTS_MAX_SMALL + 1, SWARM_CLIENTS_MAX_MEDIUM);
+    return pcg32_range(rng, SWARM_CLIENTS_MAX_MEDIUM + 1, SWARM_CLIENTS_MAX_LARGE);
 }
 
 /* From half the table to eight times it: below, at and far above clients_max. */
 static uint32_t swarm_clients(pcg32 *rng, uint32_t clients_max) {
-    static const uint32_t numerator[] = {1, 1, 2, 2, 4, 8};
+    static const uint32_t numerator[] = {1, 1, 2, 2, 4, SWARM_CLIENTS_FACTOR_MAX};
     static const uint32_t denominator[] = {2, 1, 2, 1, 1, 1};
     uint32_t i = pcg32_bounded(rng, 6);
     uint64_t clients = (uint64_t)clients_max * numerator[i] / denominator[i];
@@ -80,24 +116,23 @@ static uint32_t swarm_fault(pcg32 *rng, bool faults, uint32_t low, uint32_t high
 static void config_swarm(sim_config *c, pcg32 *rng) {
     c->replicas = pcg32_range(rng, 1, SIM_REPLICAS_MAX);
     c->clients_max = swarm_clients_max(rng);
-    c->block_size = 512u << pcg32_bounded(rng, 8); /* 512 .. 64 KiB */
+    c->block_size = (uint32_t)SWARM_BLOCK_SIZE_MIN << pcg32_bounded(rng, SWARM_BLOCK_SIZE_SHIFTS);
     c->clients = swarm_clients(rng, c->clients_max);
     c->ops = SIM_OPS_DEFAULT;
-    c->checkpoint_interval = pcg32_range(rng, 4, 160);
+    c->checkpoint_interval = pcg32_range(rng, SWARM_INTERVAL_MIN, SWARM_INTERVAL_MAX);
     /* A large table costs a large trailer per checkpoint: keep the total bounded. */
-    if (c->clients_max > 256) c->checkpoint_interval *= 4;
-    c->p_duplicate = pcg32_bounded(rng, 300);
-    c->p_stale = pcg32_bounded(rng, 200);
-    c->p_hot = pcg32_bounded(rng, 800);
-    c->p_view_change = pcg32_bounded(rng, 20);
+    if (c->clients_max > SWARM_CLIENTS_MAX_MEDIUM)
+        c->checkpoint_interval *= SWARM_INTERVAL_LARGE_TABLE_FACTOR;
+    c->p_duplicate = pcg32_bounded(rng, SWARM_P_DUPLICATE_BOUND);
+    c->p_stale = pcg32_bounded(rng, SWARM_P_STALE_BOUND);
+    c->p_hot = pcg32_bounded(rng, SWARM_P_HOT_BOUND);
+    c->p_view_change = pcg32_bounded(rng, SWARM_P_VIEW_CHANGE_BOUND);
     bool faults = pcg32_bounded(rng, 8) != 0; /* one run in eight has no faults at all */
-    c->p_crash = swarm_fault(rng, faults, 1, 20);
-    c->p_crash_checkpoint = swarm_fault(rng, faults, 20, 300);
-    c->p_torn = swarm_fault(rng, faults, 20, 300);
-    c->p_bit_flip = swarm_fault(rng, faults, 1, 20);
-    c->p_pause = swarm_fault(rng, faults, 1, 10);
-    c->p_scrub = swarm_fault(rng, faults, 5, 50);
-    c->faults_max = pcg32_range(rng, 1, 16);
+    for (uint32_t i = 0; i < SWARM_FAULT_KINDS; i++) {
+        *param_field(c, swarm_faults[i].param) =
+            swarm_fault(rng, faults, swarm_faults[i].low, swarm_faults[i].high);
+    }
+    c->faults_max = pcg32_range(rng, SWARM_FAULTS_MAX_MIN, SWARM_FAULTS_MAX_MAX);
 }
 
 void sim_config_make(sim_config *config, uint64_t seed, const sim_overrides *overrides) {
@@ -114,15 +149,234 @@ void sim_config_make(sim_config *config, uint64_t seed, const sim_overrides *ove
     } else {
         config_defaults(config);
     }
-    if (overrides->faults_off) {
-        config->p_crash = config->p_crash_checkpoint = config->p_torn = 0;
-        config->p_bit_flip = config->p_pause = config->p_scrub = 0;
-    }
+    if (overrides->faults_off) faults_zero(config);
     for (uint32_t i = 0; i < SIM_PARAM_COUNT; i++) {
         if (overrides->set[i]) *param_field(config, (sim_param)i) = overrides->value[i];
     }
     config->inject_bit_flip_op = overrides->inject_bit_flip_op;
     config->inject_bit_flip_replica = overrides->inject_bit_flip_replica;
+}
+
+/* ---- what every seed can draw, checked before a range runs ---- */
+
+static void swarm_bounds(sim_config *lo, sim_config *hi) {
+    lo->replicas = 1;
+    hi->replicas = SIM_REPLICAS_MAX;
+    lo->clients_max = 1;
+    hi->clients_max = SWARM_CLIENTS_MAX_LARGE;
+    lo->block_size = SWARM_BLOCK_SIZE_MIN;
+    hi->block_size = (uint32_t)SWARM_BLOCK_SIZE_MIN << (SWARM_BLOCK_SIZE_SHIFTS - 1);
+    lo->clients = 1;
+    uint32_t clients = SWARM_CLIENTS_FACTOR_MAX * SWARM_CLIENTS_MAX_LARGE;
+    hi->clients = clients < SIM_CLIENTS_LIMIT ? clients : SIM_CLIENTS_LIMIT;
+    lo->ops = hi->ops = SIM_OPS_DEFAULT;
+    lo->checkpoint_interval = SWARM_INTERVAL_MIN;
+    hi->checkpoint_interval = SWARM_INTERVAL_MAX * SWARM_INTERVAL_LARGE_TABLE_FACTOR;
+    lo->p_duplicate = lo->p_stale = lo->p_hot = lo->p_view_change = 0;
+    hi->p_duplicate = SWARM_P_DUPLICATE_BOUND - 1;
+    hi->p_stale = SWARM_P_STALE_BOUND - 1;
+    hi->p_hot = SWARM_P_HOT_BOUND - 1;
+    hi->p_view_change = SWARM_P_VIEW_CHANGE_BOUND - 1;
+    for (uint32_t i = 0; i < SWARM_FAULT_KINDS; i++) {
+        *param_field(lo, swarm_faults[i].param) = 0; /* a kind is off in about half the runs */
+        *param_field(hi, swarm_faults[i].param) = swarm_faults[i].high;
+    }
+    lo->faults_max = SWARM_FAULTS_MAX_MIN;
+    hi->faults_max = SWARM_FAULTS_MAX_MAX;
+}
+
+void sim_config_bounds(const sim_overrides *overrides, sim_config *lo, sim_config *hi) {
+    memset(lo, 0, sizeof(*lo));
+    memset(hi, 0, sizeof(*hi));
+    lo->swarm = hi->swarm = !overrides->swarm_off;
+    if (overrides->swarm_off) {
+        config_defaults(lo);
+        config_defaults(hi);
+    } else {
+        swarm_bounds(lo, hi);
+    }
+    if (overrides->faults_off) {
+        faults_zero(lo);
+        faults_zero(hi);
+    }
+    for (uint32_t i = 0; i < SIM_PARAM_COUNT; i++) {
+        if (!overrides->set[i]) continue;
+        *param_field(lo, (sim_param)i) = overrides->value[i];
+        *param_field(hi, (sim_param)i) = overrides->value[i];
+    }
+    lo->inject_bit_flip_op = hi->inject_bit_flip_op = overrides->inject_bit_flip_op;
+    lo->inject_bit_flip_replica = hi->inject_bit_flip_replica = overrides->inject_bit_flip_replica;
+}
+
+static uint64_t table_memory(uint32_t clients_max) {
+    /* What client_sessions_init allocates (core/src/table.c): the headers, sessions, heap
+     * and heap positions per slot; an index and a commit set of a power of two at least
+     * twice clients_max; the free-slot bitmaps. */
+    uint64_t capacity = 2;
+    while (capacity < 2 * (uint64_t)clients_max) capacity *= 2;
+    uint64_t words = clients_max, bitmap_words = 0;
+    do {
+        words = (words + 63) / 64;
+        bitmap_words += words;
+    } while (words > 1);
+    return 4096 + (uint64_t)clients_max * (sizeof(vsr_header_reply) + 8 + 16 + 4) +
+           capacity * (8 + 8) + bitmap_words * 8;
+}
+
+uint64_t sim_config_memory(const sim_config *c) {
+    uint64_t trailer = client_sessions_encode_size(c->clients_max);
+    uint64_t blocks = vsr_trailer_block_count(trailer, c->block_size);
+    uint64_t checkpoints = c->ops / c->checkpoint_interval + 1;
+    uint64_t model_bytes = (uint64_t)c->clients_max * sizeof(model_slot);
+    uint64_t agent_bytes = 32; /* workload.c's agent: a u128 client and a request number */
+    uint64_t replica = table_memory(c->clients_max) +
+                       2 * blocks * (c->block_size + sizeof(bool)) + /* storage: two areas */
+                       trailer + blocks * c->block_size;             /* encoding, its blocks */
+    uint64_t total = sizeof(sim) + ((uint64_t)c->ops + 1) * sizeof(sim_op) +
+                     checkpoints * (sizeof(vsr_u128) + sizeof(sim_checkpoint_first)) + trailer +
+                     blocks * sizeof(uint64_t) + model_bytes + table_memory(c->clients_max) +
+                     (uint64_t)c->clients * agent_bytes + (uint64_t)c->replicas * replica;
+    /* Transient: a checkpoint's expected encoding and, on a failure, the model replayed. */
+    return total + 2 * trailer + model_bytes;
+}
+
+static void human_bytes(uint64_t bytes, char *out, size_t out_size) {
+    static const char *const units[] = {"bytes", "KiB", "MiB", "GiB", "TiB"};
+    double value = (double)bytes;
+    uint32_t unit = 0;
+    while (value >= 1024 && unit + 1 < sizeof(units) / sizeof(units[0])) {
+        value /= 1024;
+        unit++;
+    }
+    if (unit == 0) {
+        snprintf(out, out_size, "%" PRIu64 " bytes", bytes);
+    } else {
+        snprintf(out, out_size, "%.1f %s", value, units[unit]);
+    }
+}
+
+/* "--p-crash 990" (an override) or "p-bit-flip up to 20" (drawn): a term of a limit. */
+static size_t describe_term(const sim_overrides *o, const sim_config *hi, sim_param p, char *out,
+                            size_t out_size) {
+    int n = snprintf(out, out_size, o->set[p] ? "--%s %" PRIu32 : "%s up to %" PRIu32,
+                     sim_params[p].flag, sim_config_get(hi, p));
+    return n < 0 ? 0 : (size_t)n;
+}
+
+static const char *sum_invalid(const sim_overrides *o, const sim_config *hi,
+                               const sim_param *params, size_t count, const char *rule,
+                               char *reason, size_t reason_size) {
+    uint64_t sum = 0;
+    for (size_t i = 0; i < count; i++) sum += sim_config_get(hi, params[i]);
+    if (sum <= SIM_PER_MILLE) return NULL;
+    char terms[256] = "";
+    size_t used = 0;
+    for (size_t i = 0; i < count && used < sizeof(terms); i++) {
+        if (i > 0) used += (size_t)snprintf(terms + used, sizeof(terms) - used, ", ");
+        if (used < sizeof(terms)) {
+            used += describe_term(o, hi, params[i], terms + used, sizeof(terms) - used);
+        }
+    }
+    snprintf(reason, reason_size,
+             "%s: the sum can reach %" PRIu64 " (%s)%s; lower the override or set the others", rule,
+             sum, terms, o->swarm_off ? "" : " for some seeds' swarm draws");
+    return reason;
+}
+
+static const char *inject_invalid(const sim_overrides *o, const sim_config *lo,
+                                  const sim_config *hi, char *reason, size_t reason_size) {
+    if (o->inject_bit_flip_op == 0) return NULL;
+    if (o->inject_bit_flip_op > lo->ops) {
+        snprintf(reason, reason_size,
+                 "--inject-bit-flip %" PRIu32 ":%" PRIu32 " cannot happen: op %" PRIu32
+                 " is past --ops %" PRIu32,
+                 o->inject_bit_flip_op, o->inject_bit_flip_replica, o->inject_bit_flip_op, lo->ops);
+        return reason;
+    }
+    if (o->inject_bit_flip_replica >= lo->replicas) {
+        snprintf(reason, reason_size,
+                 "--inject-bit-flip %" PRIu32 ":%" PRIu32 " cannot happen: replica %" PRIu32
+                 " is not below --replicas %" PRIu32 "%s; set --replicas",
+                 o->inject_bit_flip_op, o->inject_bit_flip_replica, o->inject_bit_flip_replica,
+                 lo->replicas,
+                 o->set[SIM_PARAM_replicas] || o->swarm_off ? ""
+                                                            : ", as some seeds' swarm draws it");
+        return reason;
+    }
+    /* The flip goes into a checkpoint: none exists before op checkpoint_interval. */
+    if (hi->checkpoint_interval > lo->ops) {
+        bool drawn = !o->swarm_off && !o->set[SIM_PARAM_checkpoint_interval];
+        snprintf(reason, reason_size,
+                 "--inject-bit-flip %" PRIu32 ":%" PRIu32
+                 " cannot happen: the first checkpoint is at op %s%" PRIu32
+                 " (--checkpoint-interval%s), past --ops %" PRIu32
+                 "; set a smaller --checkpoint-interval or more --ops",
+                 o->inject_bit_flip_op, o->inject_bit_flip_replica, drawn ? "up to " : "",
+                 hi->checkpoint_interval, drawn ? ", as some seeds' swarm draws it" : "", lo->ops);
+        return reason;
+    }
+    return NULL;
+}
+
+/* The configuration that needs the most memory: the largest table, replica count, log and
+ * client count, the shortest checkpoint interval, and the worst block size. */
+static uint64_t memory_worst(const sim_config *lo, const sim_config *hi, sim_config *worst) {
+    sim_config c = *hi;
+    c.checkpoint_interval = lo->checkpoint_interval;
+    *worst = c;
+    uint64_t most = 0;
+    for (uint64_t size = lo->block_size; size <= hi->block_size; size *= 2) {
+        c.block_size = (uint32_t)size;
+        uint64_t bytes = sim_config_memory(&c);
+        if (bytes > most) {
+            most = bytes;
+            *worst = c;
+        }
+    }
+    return most;
+}
+
+const char *sim_overrides_invalid(const sim_overrides *o, uint64_t memory_max, uint64_t *memory,
+                                  char *reason, size_t reason_size) {
+    sim_config lo, hi, worst;
+    sim_config_bounds(o, &lo, &hi);
+    *memory = 0;
+    for (uint32_t i = 0; i < SIM_PARAM_COUNT; i++) {
+        uint32_t low = sim_config_get(&lo, (sim_param)i), high = sim_config_get(&hi, (sim_param)i);
+        if (low < sim_params[i].min || high > sim_params[i].max) {
+            snprintf(reason, reason_size, "--%s must be in %" PRIu32 "..%" PRIu32,
+                     sim_params[i].flag, sim_params[i].min, sim_params[i].max);
+            return reason;
+        }
+    }
+    if (!vsr_block_size_valid(lo.block_size) || !vsr_block_size_valid(hi.block_size)) {
+        snprintf(reason, reason_size, "--block-size must be a power of two from 512 to 1048576");
+        return reason;
+    }
+    static const sim_param workload[] = {SIM_PARAM_p_duplicate, SIM_PARAM_p_stale};
+    static const sim_param steps[] = {SIM_PARAM_p_crash, SIM_PARAM_p_bit_flip, SIM_PARAM_p_pause,
+                                      SIM_PARAM_p_scrub};
+    if (sum_invalid(o, &hi, workload, 2, "p-duplicate + p-stale > 1000", reason, reason_size) ||
+        sum_invalid(o, &hi, steps, 4, "p-crash + p-bit-flip + p-pause + p-scrub > 1000", reason,
+                    reason_size) ||
+        inject_invalid(o, &lo, &hi, reason, reason_size)) {
+        return reason;
+    }
+    *memory = memory_worst(&lo, &hi, &worst);
+    if (memory_max != 0 && *memory > memory_max) {
+        char need[32], limit[32];
+        human_bytes(*memory, need, sizeof(need));
+        human_bytes(memory_max, limit, sizeof(limit));
+        snprintf(reason, reason_size,
+                 "a run needs up to %s of memory (%" PRIu64 " bytes, with replicas %" PRIu32
+                 ", clients-max %" PRIu32 ", block-size %" PRIu32 ", clients %" PRIu32
+                 "%s), above --memory-max %s; choose a smaller configuration or raise "
+                 "--memory-max",
+                 need, *memory, worst.replicas, worst.clients_max, worst.block_size, worst.clients,
+                 o->swarm_off ? "" : " as the swarm may draw", limit);
+        return reason;
+    }
+    return NULL;
 }
 
 const char *sim_config_invalid(const sim_config *c) {
@@ -161,6 +415,31 @@ void sim_config_print_json(const sim_config *config, FILE *out) {
                 config->inject_bit_flip_replica);
     }
     fputc('}', out);
+}
+
+void sim_params_print_json(FILE *out) {
+    sim_config defaults, lo, hi;
+    memset(&defaults, 0, sizeof(defaults));
+    config_defaults(&defaults);
+    sim_overrides none;
+    sim_overrides_init(&none);
+    sim_config_bounds(&none, &lo, &hi);
+    fputs("{\"params\":[", out);
+    for (uint32_t i = 0; i < SIM_PARAM_COUNT; i++) {
+        const sim_param_info *p = &sim_params[i];
+        fprintf(out,
+                "%s{\"flag\":\"%s\",\"min\":%" PRIu32 ",\"max\":%" PRIu32 ",\"default\":%" PRIu32
+                ",\"swarm_min\":%" PRIu32 ",\"swarm_max\":%" PRIu32
+                ",\"category\":\"%s\",\"unit\":\"%s\",\"shrink\":\"%s\",\"help\":\"%s\"}",
+                i == 0 ? "" : ",", p->flag, p->min, p->max, sim_config_get(&defaults, (sim_param)i),
+                sim_config_get(&lo, (sim_param)i), sim_config_get(&hi, (sim_param)i), p->category,
+                p->unit, p->shrink, p->help);
+    }
+    fputs("],\"faults_off\":[", out);
+    for (uint32_t i = 0; i < SWARM_FAULT_KINDS; i++) {
+        fprintf(out, "%s\"%s\"", i == 0 ? "" : ",", sim_params[swarm_faults[i].param].flag);
+    }
+    fputs("]}\n", out);
 }
 
 void sim_overrides_print_args(uint64_t seed, const sim_overrides *overrides, FILE *out) {

@@ -23,31 +23,50 @@ enum {
     SIM_PER_MILLE = 1000,
 };
 
-/* X(field, flag, min, max, help): every tunable parameter, in swarm order. */
-#define SIM_PARAMS(X)                                                                         \
-    X(replicas, "replicas", 1, SIM_REPLICAS_MAX, "replica count")                             \
-    X(clients_max, "clients-max", 1, 1u << 20, "table capacity")                              \
-    X(block_size, "block-size", 512, 1u << 20, "trailer block size (power of two)")           \
-    X(clients, "clients", 1, SIM_CLIENTS_LIMIT, "concurrently active clients")                \
-    X(ops, "ops", 1, SIM_OPS_MAX, "committed log length")                                     \
-    X(checkpoint_interval, "checkpoint-interval", 1, SIM_OPS_MAX, "ops between checkpoints")  \
-    X(p_duplicate, "p-duplicate", 0, 1000, "per mille of requests that are retries")          \
-    X(p_stale, "p-stale", 0, 1000, "per mille of requests that are stale")                    \
-    X(p_hot, "p-hot", 0, 1000, "per mille of ops sent by a few hot clients")                  \
-    X(p_view_change, "p-view-change", 0, 1000, "per mille of ops that start a new view")      \
-    X(p_crash, "p-crash", 0, 1000, "per mille of replica steps that crash it")                \
-    X(p_crash_checkpoint, "p-crash-checkpoint", 0, 1000,                                      \
-      "per mille of checkpoints cut by a crash")                                              \
-    X(p_torn, "p-torn", 0, 1000, "per mille of checkpoints with a torn block write")          \
-    X(p_bit_flip, "p-bit-flip", 0, 1000, "per mille of replica steps that flip a stored bit") \
-    X(p_pause, "p-pause", 0, 1000, "per mille of replica steps that pause it (lag)")          \
-    X(p_scrub, "p-scrub", 0, 1000, "per mille of replica steps that verify the checkpoint")   \
-    X(faults_max, "faults-max", 0, 64, "bound on fault events per run")
+/*
+ * X(field, flag, min, max, category, unit, shrink, help): every tunable parameter, in
+ * swarm order. category: "shape" (the system's size), "workload" or "fault". unit:
+ * "count", "bytes", "ops" or "per-mille". shrink: how a minimizer makes a failing run
+ * smaller with it: "bisect" (--ops), "lower" (towards min), "zero" (a rate set to 0),
+ * "raise" (fewer checkpoints) or "keep". client-sessions-sim --params-json prints this
+ * table, with each parameter's --swarm off default and the range the swarm draws from.
+ */
+#define SIM_PARAMS(X)                                                                        \
+    X(replicas, "replicas", 1, SIM_REPLICAS_MAX, "shape", "count", "lower", "replica count") \
+    X(clients_max, "clients-max", 1, 1u << 20, "shape", "count", "lower", "table capacity")  \
+    X(block_size, "block-size", 512, 1u << 20, "shape", "bytes", "keep",                     \
+      "trailer block size (power of two)")                                                   \
+    X(clients, "clients", 1, SIM_CLIENTS_LIMIT, "shape", "count", "lower",                   \
+      "concurrently active clients")                                                         \
+    X(ops, "ops", 1, SIM_OPS_MAX, "shape", "ops", "bisect", "committed log length")          \
+    X(checkpoint_interval, "checkpoint-interval", 1, SIM_OPS_MAX, "shape", "ops", "raise",   \
+      "ops between checkpoints")                                                             \
+    X(p_duplicate, "p-duplicate", 0, 1000, "workload", "per-mille", "zero",                  \
+      "per mille of requests that are retries")                                              \
+    X(p_stale, "p-stale", 0, 1000, "workload", "per-mille", "zero",                          \
+      "per mille of requests that are stale")                                                \
+    X(p_hot, "p-hot", 0, 1000, "workload", "per-mille", "zero",                              \
+      "per mille of ops sent by a few hot clients")                                          \
+    X(p_view_change, "p-view-change", 0, 1000, "workload", "per-mille", "zero",              \
+      "per mille of ops that start a new view")                                              \
+    X(p_crash, "p-crash", 0, 1000, "fault", "per-mille", "zero",                             \
+      "per mille of replica steps that crash it")                                            \
+    X(p_crash_checkpoint, "p-crash-checkpoint", 0, 1000, "fault", "per-mille", "zero",       \
+      "per mille of checkpoints cut by a crash")                                             \
+    X(p_torn, "p-torn", 0, 1000, "fault", "per-mille", "zero",                               \
+      "per mille of checkpoints with a torn block write")                                    \
+    X(p_bit_flip, "p-bit-flip", 0, 1000, "fault", "per-mille", "zero",                       \
+      "per mille of replica steps that flip a stored bit")                                   \
+    X(p_pause, "p-pause", 0, 1000, "fault", "per-mille", "zero",                             \
+      "per mille of replica steps that pause it (lag)")                                      \
+    X(p_scrub, "p-scrub", 0, 1000, "fault", "per-mille", "zero",                             \
+      "per mille of replica steps that verify the checkpoint")                               \
+    X(faults_max, "faults-max", 0, 64, "fault", "count", "lower", "bound on fault events per run")
 
 typedef struct sim_config {
     uint64_t seed;
     bool swarm;
-#define SIM_PARAM_FIELD(field, flag, min, max, help) uint32_t field;
+#define SIM_PARAM_FIELD(field, flag, min, max, category, unit, shrink, help) uint32_t field;
     SIM_PARAMS(SIM_PARAM_FIELD)
 #undef SIM_PARAM_FIELD
     /* Derived from the seed, not tunable: they only need to be valid and fixed. */
@@ -63,7 +82,7 @@ typedef struct sim_config {
 } sim_config;
 
 typedef enum sim_param {
-#define SIM_PARAM_ENUM(field, flag, min, max, help) SIM_PARAM_##field,
+#define SIM_PARAM_ENUM(field, flag, min, max, category, unit, shrink, help) SIM_PARAM_##field,
     SIM_PARAMS(SIM_PARAM_ENUM)
 #undef SIM_PARAM_ENUM
         SIM_PARAM_COUNT
@@ -74,6 +93,9 @@ typedef struct sim_param_info {
     size_t offset;
     uint32_t min;
     uint32_t max;
+    const char *category;
+    const char *unit;
+    const char *shrink;
     const char *help;
 } sim_param_info;
 
@@ -101,6 +123,21 @@ void sim_config_make(sim_config *config, uint64_t seed, const sim_overrides *ove
 /* NULL if the configuration is usable, else a reason (for exit status 2). */
 const char *sim_config_invalid(const sim_config *config);
 uint32_t sim_config_get(const sim_config *config, sim_param param);
+
+/* Every configuration sim_config_make can give for some seed under overrides: each
+ * parameter lies in lo..hi (the swarm's range, or one value where it is fixed). */
+void sim_config_bounds(const sim_overrides *overrides, sim_config *lo, sim_config *hi);
+/* NULL if every seed's configuration under overrides is usable and needs at most
+ * memory_max bytes (0: no limit), else the reason, written to reason. *memory gets the
+ * most any seed's run can need. Checked once before a range runs, so that a range never
+ * stops at the first seed whose swarm draw does not fit the overrides. */
+const char *sim_overrides_invalid(const sim_overrides *overrides, uint64_t memory_max,
+                                  uint64_t *memory, char *reason, size_t reason_size);
+/* The bytes one run of config allocates at its peak (tables, model, storage, trailers,
+ * blocks, log, workload): computed from the sizes it allocates, before allocating. */
+uint64_t sim_config_memory(const sim_config *config);
+/* Writes the parameter table as one JSON object (--params-json). */
+void sim_params_print_json(FILE *out);
 
 /* "replicas=3 clients_max=8 ..." */
 void sim_config_print(const sim_config *config, FILE *out);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "config.h"
@@ -38,7 +39,13 @@ typedef struct options {
     bool check_determinism;
     bool bench;
     uint64_t bench_seconds;
+    bool params_json;
+    bool dry_run;
+    uint64_t memory_max;         /* 0: no limit */
+    const char *memory_max_text; /* as given, echoed in the reproduce command */
 } options;
+
+enum { MEMORY_MAX_DEFAULT = 2u << 30 };
 
 static void usage(FILE *out) {
     fputs("usage: client-sessions-sim [--seed S | --seeds A..B [--stride K]] [options]\n"
@@ -58,7 +65,9 @@ static void usage(FILE *out) {
           "                         or start from fixed defaults\n"
           "  --faults off           no faults at all\n"
           "  --inject-bit-flip OP:R flip a bit of replica R's checkpoint once it has applied\n"
-          "                         op OP and has a checkpoint, then verify (must be detected)\n",
+          "                         op OP and has a checkpoint, then verify (must be detected);\n"
+          "                         refused when no seed's run can have that checkpoint, and a\n"
+          "                         run where it did not happen fails with inject.missed\n",
           out);
     for (uint32_t i = 0; i < SIM_PARAM_COUNT; i++) {
         char flag[64];
@@ -81,7 +90,22 @@ static void usage(FILE *out) {
           "  --bench                print benchmark JSON lines (core put rate, replica-ops/s,\n"
           "                         seeds/s on one core) and exit\n"
           "  --bench-seconds S      time per benchmark (default 3)\n"
+          "  --params-json          print the parameter table as JSON (flag, min, max, --swarm\n"
+          "                         off default, the swarm's range, category, unit, how a\n"
+          "                         minimizer shrinks it, help) and exit\n"
+          "  --dry-run              check the flags against every configuration the seeds can\n"
+          "                         draw, print the most memory a run needs, run nothing\n"
           "  --help, --version\n"
+          "\n"
+          "Limits, checked before anything runs against every configuration the swarm can\n"
+          "draw under the overrides (exit status 2 and the reason), so that a range never\n"
+          "stops partway: p-duplicate + p-stale <= 1000, p-crash + p-bit-flip + p-pause +\n"
+          "p-scrub <= 1000, --inject-bit-flip can happen (op within --ops, replica below\n"
+          "--replicas, a checkpoint by then), and the memory a run needs (tables, model,\n"
+          "storage, trailers, blocks, log), computed before allocating, is at most:\n"
+          "  --memory-max SIZE      bytes, or with a suffix K, M, G, T (powers of 1024), or\n"
+          "                         'none'; default: 2 GiB or half the physical memory,\n"
+          "                         whichever is less\n"
           "\n"
           "Exit status:\n"
           "  0    every seed passed\n"
@@ -90,7 +114,7 @@ static void usage(FILE *out) {
           "       reproduces it are printed)\n"
           "  2    usage error (bad flag or value)\n"
           "  3    nondeterminism: --check-determinism saw two runs of a seed differ\n"
-          "  4    environment error: out of memory, cannot write the trace file\n"
+          "  4    environment error: out of memory, cannot write the trace file or the output\n"
           "  134  an assertion in the core or the simulator aborted (SIGABRT)\n",
           out);
 }
@@ -126,6 +150,45 @@ static bool parse_injection(const char *text, sim_overrides *o) {
     o->inject_bit_flip_op = (uint32_t)op;
     o->inject_bit_flip_replica = (uint32_t)replica;
     return true;
+}
+
+/* SIZE: bytes, or with a suffix K, M, G, T (KiB... also accepted); "none" is no limit (0). */
+static bool parse_size(const char *text, uint64_t *out) {
+    if (strcmp(text, "none") == 0) {
+        *out = 0;
+        return true;
+    }
+    size_t digits = strspn(text, "0123456789");
+    if (digits == 0 || digits >= 24) return false;
+    char number[24];
+    memcpy(number, text, digits);
+    number[digits] = '\0';
+    uint64_t value = 0;
+    if (!cli_parse_u64(number, &value)) return false;
+    static const char *const suffixes[][3] = {
+        {"", "", ""}, {"K", "KiB", "k"}, {"M", "MiB", "m"}, {"G", "GiB", "g"}, {"T", "TiB", "t"}};
+    const char *suffix = text + digits;
+    for (uint32_t shift = 0; shift < 5; shift++) {
+        bool match = false;
+        for (uint32_t i = 0; i < 3; i++) match = match || strcmp(suffix, suffixes[shift][i]) == 0;
+        if (!match) continue;
+        if (value > (UINT64_MAX >> (10 * shift))) return false;
+        *out = value << (10 * shift);
+        return *out != 0;
+    }
+    return false;
+}
+
+/* The default --memory-max: 2 GiB, or half the physical memory where that is less. Read
+ * once here; it decides only whether a configuration is refused, never what a run does. */
+static uint64_t memory_max_default(void) {
+    uint64_t limit = MEMORY_MAX_DEFAULT;
+    long pages = sysconf(_SC_PHYS_PAGES), page_size = sysconf(_SC_PAGESIZE);
+    if (pages > 0 && page_size > 0) {
+        uint64_t half = (uint64_t)pages * (uint64_t)page_size / 2;
+        if (half < limit) limit = half;
+    }
+    return limit;
 }
 
 /* --replicas N and the other tunables; returns EXIT_OK, or the usage status. */
@@ -181,6 +244,13 @@ static int parse_flag_with_value(const char *flag, const char *value, options *o
     } else if (strcmp(flag, "--hash-seed-salt") == 0) {
         if (!cli_parse_u64(value, &o->hash_seed_salt))
             return usage_error("bad --hash-seed-salt '%s'", value);
+    } else if (strcmp(flag, "--memory-max") == 0) {
+        if (!parse_size(value, &o->memory_max)) {
+            return usage_error("--memory-max needs a size such as 4G, 512M or 1073741824 "
+                               "(or 'none'), got '%s'",
+                               value);
+        }
+        o->memory_max_text = value;
     } else if (strcmp(flag, "--bench-seconds") == 0) {
         if (!cli_parse_u64(value, &o->bench_seconds) || o->bench_seconds == 0 ||
             o->bench_seconds > 3600) {
@@ -201,6 +271,7 @@ static int parse_args(int argc, char **argv, options *o) {
     o->program = argv[0];
     o->stride = 1;
     o->bench_seconds = 3;
+    o->memory_max = memory_max_default();
     for (int i = 1; i < argc; i++) {
         const char *flag = argv[i];
         if (strcmp(flag, "--help") == 0 || strcmp(flag, "-h") == 0) {
@@ -225,6 +296,14 @@ static int parse_args(int argc, char **argv, options *o) {
         }
         if (strcmp(flag, "--bench") == 0) {
             o->bench = true;
+            continue;
+        }
+        if (strcmp(flag, "--params-json") == 0) {
+            o->params_json = true;
+            continue;
+        }
+        if (strcmp(flag, "--dry-run") == 0) {
+            o->dry_run = true;
             continue;
         }
         if (strncmp(flag, "--", 2) != 0) return usage_error("unexpected argument '%s'", flag);
@@ -255,9 +334,34 @@ static void json_string(const char *text, FILE *out) {
     fputc('"', out);
 }
 
+/* text as one shell word: as is when it holds only safe characters, else in single quotes. */
+static void shell_word(const char *text, FILE *out) {
+    static const char safe[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                               "0123456789_-+=./:,@%";
+    if (text[0] != '\0' && strspn(text, safe) == strlen(text)) {
+        fputs(text, out);
+        return;
+    }
+    fputc('\'', out);
+    for (const char *c = text; *c != '\0'; c++) {
+        if (*c == '\'') {
+            fputs("'\\''", out);
+        } else {
+            fputc(*c, out);
+        }
+    }
+    fputc('\'', out);
+}
+
+/* The command that reruns seed: complete (every override) and shell-quoted. */
 static void print_reproduce(const options *o, uint64_t seed, FILE *out) {
-    fprintf(out, "%s ", o->program);
+    shell_word(o->program, out);
+    fputc(' ', out);
     sim_overrides_print_args(seed, &o->overrides, out);
+    if (o->memory_max_text != NULL) {
+        fputs(" --memory-max ", out);
+        shell_word(o->memory_max_text, out);
+    }
     if (o->check_determinism) fputs(" --check-determinism", out);
 }
 
@@ -350,7 +454,9 @@ static int run_seed(const options *o, uint64_t seed, FILE *trace) {
     sim_config_make(&config, seed, &o->overrides);
     config.hash_seed_salt = o->hash_seed_salt;
     const char *invalid = sim_config_invalid(&config);
-    if (invalid != NULL) return usage_error("invalid configuration: %s", invalid);
+    if (invalid != NULL) {
+        return usage_error("invalid configuration for seed 0x%016" PRIx64 ": %s", seed, invalid);
+    }
     sim_result result;
     uint64_t start = cli_now_ns();
     if (!sim_run(&config, trace, &result)) {
@@ -425,11 +531,40 @@ static int run_seeds(const options *o) {
     return worst;
 }
 
+/* Checks the overrides against every configuration the seeds can draw, once, before any
+ * seed runs: a range either runs to its end or never starts. */
+static int check_overrides(const options *o) {
+    char reason[512];
+    uint64_t memory = 0;
+    if (sim_overrides_invalid(&o->overrides, o->memory_max, &memory, reason, sizeof(reason))) {
+        return usage_error("%s", reason);
+    }
+    if (o->dry_run) {
+        printf("client-sessions-sim: the flags are valid for every seed; a run needs at most "
+               "%" PRIu64 " bytes (%.1f MiB) of memory; --memory-max ",
+               memory, (double)memory / (1024.0 * 1024.0));
+        if (o->memory_max == 0) {
+            puts("none");
+        } else {
+            printf("%" PRIu64 " bytes (%.1f MiB)\n", o->memory_max,
+                   (double)o->memory_max / (1024.0 * 1024.0));
+        }
+        return fflush(stdout) == 0 && !ferror(stdout) ? EXIT_OK : EXIT_ENVIRONMENT;
+    }
+    return -1;
+}
+
 int main(int argc, char **argv) {
     cli_allocator_tune();
     options o;
     int status = parse_args(argc, argv, &o);
     if (status >= 0) return status;
+    if (o.params_json) {
+        sim_params_print_json(stdout);
+        return fflush(stdout) == 0 && !ferror(stdout) ? EXIT_OK : EXIT_ENVIRONMENT;
+    }
     if (o.bench) return sim_bench(o.bench_seconds);
+    status = check_overrides(&o);
+    if (status >= 0) return status;
     return run_seeds(&o);
 }

@@ -232,6 +232,13 @@ static void sim_finish(sim *s) {
     for (uint32_t i = 0; i < s->config.replicas && !s->failure.failed; i++) {
         sim_replica_final_check(s, &s->replicas[i]);
     }
+    if (s->inject_pending && !s->failure.failed) { /* an injection asked for must happen */
+        sim_fail(s, "inject.missed", s->config.ops, (int)s->config.inject_bit_flip_replica,
+                 "--inject-bit-flip %u:%u never happened: replica %u had no durable checkpoint "
+                 "at or after op %u",
+                 s->config.inject_bit_flip_op, s->config.inject_bit_flip_replica,
+                 s->config.inject_bit_flip_replica, s->config.inject_bit_flip_op);
+    }
     s->counts.steps = s->step;
     sim_event_emit(s, &(sim_event){.kind = SIM_EVENT_DONE,
                                    .outcome = s->failure.failed,

@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
-# The client-sessions tool: outputs, error messages and exit codes.
+# The client-sessions tool: outputs, error messages and exit codes; inputs a careless or
+# hostile user gives it (endless devices, files too large, a full disk, no entropy).
 set -u
-tool=$1
+tool=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 data=$2
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+mounted=""
+cleanup() {
+    [ -n "$mounted" ] && umount "$mounted" 2>/dev/null
+    rm -rf "$work"
+}
+trap cleanup EXIT
 failures=0
 checks=0
 
@@ -121,12 +127,178 @@ fi
 # An endless input stops at what the capacity can hold instead of filling memory.
 expect decode_endless 1 "$tool" decode --clients-max 1 /dev/zero
 contains decode_endless "$work/err" "error: trailer_size"
+contains decode_endless "$work/err" "got more than 264"
 expect ref_endless 2 "$tool" decode-blocks --block-size 512 --reference @/dev/zero "$work/blocks"
 # The hash seed is random per run, and must not change the answer.
 "$tool" decode --clients-max 64 "$data/tigerbeetle/tb_encode_64.bin" >"$work/run1"
 "$tool" decode --clients-max 64 "$data/tigerbeetle/tb_encode_64.bin" >"$work/run2"
 checks=$((checks + 1))
 cmp -s "$work/run1" "$work/run2" || { echo "FAIL decode twice: outputs differ"; failures=$((failures + 1)); }
+
+# ---- what real use brought up ----
+check() { # check NAME CONDITION...: one check of a shell condition
+    local name=$1
+    shift
+    checks=$((checks + 1))
+    "$@" || { echo "FAIL $name: $*"; failures=$((failures + 1)); }
+}
+
+# decode reports the size it was given, not the one byte past the capacity it read.
+head -c 2000 /dev/zero >"$work/2000"
+expect decode_size 1 "$tool" decode --clients-max 4 "$work/2000"
+contains decode_size "$work/err" "expected 1056 bytes (264 * 4), got 2000"
+expect decode_size_pipe 1 sh -c "cat '$work/2000' | '$tool' decode --clients-max 4 -"
+contains decode_size_pipe "$work/err" "got more than 1056"
+
+# checksum streams the whole input: a file past the old 276,824,065-byte cap is not the
+# checksum of its prefix; an endless device is refused, or bounded by --max-bytes.
+truncate -s 300M "$work/big"
+truncate -s 276824065 "$work/prefix"
+expect checksum_big 0 "$tool" checksum "$work/big"
+cp "$work/out" "$work/big.sum"
+expect checksum_prefix 0 "$tool" checksum "$work/prefix"
+check checksum_not_prefix test "$(cat "$work/out")" != "$(cat "$work/big.sum")"
+expect checksum_bounded 0 "$tool" checksum --max-bytes 300M "$work/big"
+check checksum_bounded_same cmp -s "$work/out" "$work/big.sum"
+expect checksum_over_bound 1 "$tool" checksum --max-bytes 100M "$work/big"
+contains checksum_over_bound "$work/err" "longer than --max-bytes 104857600"
+expect checksum_zero_device 1 "$tool" checksum /dev/zero
+contains checksum_zero_device "$work/err" "character device"
+expect checksum_zero_bounded 1 "$tool" checksum --max-bytes 1M /dev/zero
+contains checksum_zero_bounded "$work/err" "longer than --max-bytes 1048576"
+expect checksum_null 0 "$tool" checksum /dev/null
+contains checksum_null "$work/out" 49f174618255402de6e7e3c40d60cc83
+expect checksum_bad_bound 2 "$tool" checksum --max-bytes lots "$work/2000"
+
+# encode-blocks takes only a trailer: 264*N bytes, N in 1..2^20, that decodes.
+expect encode_endless 1 "$tool" encode-blocks --block-size 4096 /dev/zero "$work/z.blocks"
+contains encode_endless "$work/err" "character device"
+check encode_endless_no_out test ! -e "$work/z.blocks"
+expect encode_too_large 1 "$tool" encode-blocks --block-size 4096 "$work/big" "$work/z.blocks"
+contains encode_too_large "$work/err" "too large for a trailer"
+contains encode_too_large "$work/err" "got 314572800"
+printf 'hello\n' >"$work/text"
+expect encode_text 1 "$tool" encode-blocks --block-size 512 "$work/text" "$work/t.blocks"
+contains encode_text "$work/err" "is not a trailer: 6 bytes"
+head -c 264 /dev/urandom >"$work/noise"
+expect encode_noise 1 "$tool" encode-blocks --block-size 512 "$work/noise" "$work/t.blocks"
+contains encode_noise "$work/err" "is not a valid trailer of 1 slots"
+check encode_invalid_no_out test ! -e "$work/t.blocks"
+expect encode_dash 2 sh -c "cd '$work' && '$tool' encode-blocks --block-size 512 '$tb7' -"
+check encode_dash_no_file test ! -e "$work/-"
+(umask 022 && "$tool" encode-blocks --block-size 512 "$tb7" "$work/mode.blocks" >/dev/null)
+check encode_mode test "$(stat -c %a "$work/mode.blocks")" = 644
+check encode_no_temp_left test -z "$(find "$work" -name '*.tmp-*')"
+# A full disk (a real tmpfs of 64 KiB): an error, no partial OUT, an old OUT untouched.
+head -c $((264 * 1024)) /dev/zero >"$work/empty1024"
+if [ "$(id -u)" = 0 ] && mkdir "$work/full" && mount -t tmpfs -o size=64k tmpfs "$work/full"; then
+    mounted=$work/full
+    expect encode_full 1 "$tool" encode-blocks --block-size 512 "$work/empty1024" "$work/full/new"
+    contains encode_full "$work/err" "No space left on device"
+    check encode_full_no_out test ! -e "$work/full/new"
+    echo old >"$work/full/old"
+    expect encode_full_old 1 "$tool" encode-blocks --block-size 512 "$work/empty1024" "$work/full/old"
+    check encode_full_old_kept test "$(cat "$work/full/old")" = old
+    check encode_full_no_temp test "$(ls "$work/full")" = old
+    umount "$work/full" && mounted=""
+else
+    echo "cli: skipped the full-disk checks: mounting a tmpfs needs root"
+fi
+
+# decode-blocks streams its files: a valid image whose trailer blocks lie past 300 MB of
+# free space decodes (it was cut at 276,824,065 bytes and called 'trailing bytes'),
+# without holding the image in memory.
+expect image_blocks 0 "$tool" encode-blocks --block-size 4096 --first-address 7 "$tb7" "$work/tb7.blocks"
+ref4k=$(cat "$work/out")
+cp "$work/big" "$work/image300"
+cat "$work/tb7.blocks" >>"$work/image300"
+expect image_300 0 "$tool" decode-blocks --block-size 4096 --reference "$ref4k" "$work/image300"
+check image_300_output cmp -s "$work/out" "$work/direct.jsonl"
+if command -v python3 >/dev/null; then
+    peak=$(python3 -c '
+import resource, subprocess, sys
+subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024)' \
+        "$tool" decode-blocks --block-size 4096 --reference "$ref4k" "$work/image300")
+    check image_300_memory test "$peak" -lt 150
+fi
+expect image_stdin 0 sh -c "'$tool' decode-blocks --block-size 4096 --reference '$ref4k' - <'$work/image300'"
+check image_stdin_output cmp -s "$work/out" "$work/direct.jsonl"
+expect image_zero_device 1 "$tool" decode-blocks --block-size 512 --reference "$ref" /dev/zero
+contains image_zero_device "$work/err" "character device"
+# Many blocks (33,792 of 512 bytes): indexed in one pass (one realloc per block made
+# this quadratic: minutes under ASan).
+head -c $((264 * 32768)) /dev/zero >"$work/empty32768"
+expect many_blocks_encode 0 "$tool" encode-blocks --block-size 512 "$work/empty32768" "$work/many.blocks"
+refmany=$(cat "$work/out")
+check many_blocks_count test "$(stat -c %s "$work/many.blocks")" = $((512 * 33792))
+expect many_blocks 0 "$tool" decode-blocks --block-size 512 --reference "$refmany" "$work/many.blocks"
+check many_blocks_empty test ! -s "$work/out"
+
+# No entropy: decode fails, never falls back to a hash seed an attacker knows (seed 0).
+# getrandom(2) and /dev/urandom are taken away with an LD_PRELOAD shim.
+if command -v "${CC:-cc}" >/dev/null; then
+    cat >"$work/noentropy.c" <<'SHIM'
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/types.h>
+ssize_t getrandom(void *buffer, size_t size, unsigned int flags) {
+    (void)buffer, (void)size, (void)flags;
+    errno = ENOSYS;
+    return -1;
+}
+static FILE *refuse(const char *path, const char *mode, const char *name) {
+    if (getenv("NO_URANDOM") && strcmp(path, "/dev/urandom") == 0) {
+        errno = EACCES;
+        return NULL;
+    }
+    FILE *(*real)(const char *, const char *) = (FILE * (*)(const char *, const char *)) dlsym(RTLD_NEXT, name);
+    return real(path, mode);
+}
+FILE *fopen(const char *path, const char *mode) { return refuse(path, mode, "fopen"); }
+FILE *fopen64(const char *path, const char *mode) { return refuse(path, mode, "fopen64"); }
+SHIM
+    sed -i '1a #include <stdlib.h>' "$work/noentropy.c"
+    if "${CC:-cc}" -shared -fPIC -o "$work/noentropy.so" "$work/noentropy.c" -ldl 2>"$work/cc.err"; then
+        export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
+        expect entropy_none 1 env LD_PRELOAD="$work/noentropy.so" NO_URANDOM=1 "$tool" decode --clients-max 7 "$tb7"
+        contains entropy_none "$work/err" "no entropy for the hash seed"
+        check entropy_none_no_output test ! -s "$work/out"
+        expect entropy_urandom 0 env LD_PRELOAD="$work/noentropy.so" "$tool" decode --clients-max 7 "$tb7"
+        check entropy_urandom_output cmp -s "$work/out" "$work/direct.jsonl"
+        # decode-blocks grows its index geometrically: a few reallocs for 33,792 blocks, not
+        # one per block (which made it quadratic: over two minutes under ASan).
+        cat >"$work/reallocs.c" <<'SHIM'
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+static unsigned long calls;
+void *realloc(void *pointer, size_t size) {
+    static void *(*real)(void *, size_t);
+    if (real == NULL) real = (void *(*)(void *, size_t))dlsym(RTLD_NEXT, "realloc");
+    calls++;
+    return real(pointer, size);
+}
+__attribute__((destructor)) static void report(void) {
+    FILE *out = fopen(getenv("REALLOC_CALLS"), "w");
+    if (out != NULL) fprintf(out, "%lu\n", calls), fclose(out);
+}
+SHIM
+        if "${CC:-cc}" -shared -fPIC -o "$work/reallocs.so" "$work/reallocs.c" -ldl 2>"$work/cc.err"; then
+            expect many_blocks_reallocs 0 env LD_PRELOAD="$work/reallocs.so" REALLOC_CALLS="$work/calls" \
+                "$tool" decode-blocks --block-size 512 --reference "$refmany" "$work/many.blocks"
+            check many_blocks_few_reallocs test "$(cat "$work/calls" 2>/dev/null || echo none)" -lt 100
+        fi
+    else
+        echo "cli: skipped the entropy checks: cannot build the shim: $(cat "$work/cc.err")"
+    fi
+else
+    echo "cli: skipped the entropy checks: no C compiler for the LD_PRELOAD shim"
+fi
 
 echo "cli: $checks checks, $failures failed"
 [ "$failures" = 0 ]

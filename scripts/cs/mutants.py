@@ -1,4 +1,5 @@
-"""The mutant catalogue: core/mutants/NAME.patch, one deliberate bug each.
+"""The mutant catalogue (core/mutants/NAME.patch, one deliberate bug each) and
+scripts/mutants, which builds each mutant and reports what catches it.
 
 The production sources hold no mutant code. A mutant is built from a scratch copy of
 the source tree with its patch applied (BUILD_ROOT/NAME/src), configured once into
@@ -6,12 +7,18 @@ BUILD_ROOT/NAME/build and rebuilt incrementally: a file is rewritten in the copy
 when its content changed, so ninja recompiles only what differs.
 """
 
+import argparse
+import concurrent.futures
+import json
 import os
 import shutil
+import statistics
 import subprocess
+import sys
 import tempfile
+import time
 
-from . import ROOT
+from . import ROOT, builds, signatures
 
 PATCH_DIR = os.path.join(ROOT, "core", "mutants")
 # Not needed to build: kept out of the scratch copies.
@@ -127,17 +134,210 @@ def scratch_tree(name, build_root):
     return tree
 
 
-def build(name, build_root, targets, buildtype="release"):
-    """Builds `targets` of mutant `name`; returns the build directory.
-
-    Raises MutantError when the patch does not apply, subprocess.CalledProcessError
-    when meson or ninja fails (a mutant that does not compile)."""
+def build(name, build_root, targets, who="mutants"):
+    """Builds `targets` of mutant `name` (a release build, builds.MUTANT); returns the
+    build directory. Raises MutantError when the patch does not apply, builds.BuildError
+    when a tool is missing or meson or ninja fails (a mutant that does not compile)."""
     tree = scratch_tree(name, build_root)
     directory = os.path.join(build_root, name, "build")
-    if not os.path.exists(os.path.join(directory, "build.ninja")):
-        subprocess.run(["meson", "setup", directory, tree, f"--buildtype={buildtype}",
-                        "-Dbench=false", "-Dtests=true"], check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    subprocess.run(["ninja", "-C", directory, *targets], check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    return directory
+    return builds.build(directory, builds.MUTANT, targets, who, source=tree)
+
+
+# ---- scripts/mutants ----
+
+NO_FUZZ = False
+CHUNK = 4  # seeds per simulator process: small, so the first killing seed is found early
+
+
+def fuzz_targets():
+    return sorted(f[:-2] for f in os.listdir(os.path.join(ROOT, "fuzz"))
+                  if f.startswith("fuzz_") and f.endswith(".c"))
+
+
+def build_for_hunt(name, build_root):
+    """Builds the simulator and the replay drivers of one mutant; returns the build dir."""
+    targets = [builds.SIMULATOR] + ([] if NO_FUZZ else
+                                    [f"fuzz/{t}_replay" for t in fuzz_targets()])
+    return build(name, build_root, targets)
+
+
+def run_chunk(sim, first, last):
+    """Runs seeds first..last; returns (failing seed or None, details)."""
+    process = subprocess.run([sim, "--seeds", f"{first}..{last}", "--json"],
+                             capture_output=True, text=True)
+    seen = first - 1
+    for line in process.stdout.splitlines():
+        result = json.loads(line)
+        seen = result["seed"]
+        if result["outcome"] != "ok":
+            failure = result.get("failure") or {}
+            return result["seed"], {"check": failure.get("signature", result["outcome"]),
+                                    "ops": failure.get("op")}
+    if process.returncode != 0:
+        # A crash (an assertion abort) takes the rest of the chunk with it: the seed after
+        # the last one printed is the one that crashed. Named as scripts/sweep names it.
+        code = process.returncode if process.returncode >= 0 else 128 - process.returncode
+        return seen + 1, {"check": signatures.abort_signature(process.stderr, code), "ops": None}
+    return None, None
+
+
+def sim_hunt(sim, seeds, seconds, jobs):
+    """The lowest failing seed in 1..seeds, searching in order with `jobs` processes."""
+    start = time.monotonic()
+    chunks = [(a, min(a + CHUNK - 1, seeds)) for a in range(1, seeds + 1, CHUNK)]
+    with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
+        pending = {}
+        next_chunk = 0
+        results = {}
+        while next_chunk < len(chunks) or pending:
+            while next_chunk < len(chunks) and len(pending) < jobs:
+                if time.monotonic() - start > seconds:
+                    break
+                chunk = chunks[next_chunk]
+                pending[pool.submit(run_chunk, sim, *chunk)] = next_chunk
+                next_chunk += 1
+            if not pending:
+                break
+            done, _ = concurrent.futures.wait(pending, return_when="FIRST_COMPLETED")
+            for future in done:
+                results[pending.pop(future)] = future.result()
+            # The answer is the first chunk (in order) with a failure, once all before it ran.
+            for index in range(len(chunks)):
+                if index not in results:
+                    break
+                seed, details = results[index]
+                if seed is not None:
+                    for future in pending:
+                        future.cancel()
+                    return {"seed": seed, "seconds": round(time.monotonic() - start, 3),
+                            **details}
+    return None
+
+
+def fuzz_replay(directory):
+    """The first fuzz target whose corpora make the replay driver fail, or None."""
+    for target in fuzz_targets():
+        driver = os.path.join(directory, "fuzz", f"{target}_replay")
+        inputs = [p for p in (os.path.join(ROOT, "corpus", target),
+                              os.path.join(ROOT, "corpus", "regressions", target))
+                  if os.path.isdir(p)]
+        if not inputs:
+            continue
+        process = subprocess.run([driver] + inputs, capture_output=True, text=True)
+        if process.returncode != 0:
+            lines = [l for l in process.stderr.splitlines() if l.strip()]
+            return {"target": target, "exit": process.returncode,
+                    "message": lines[-1][:160] if lines else ""}
+    return None
+
+
+DESCRIPTION = """\
+Builds the core with each deliberate bug of the mutant catalogue and reports what catches it.
+
+For every mutant (core/mutants/NAME.patch, listed in core/mutants/README.md): a release
+build of a scratch copy of the sources with the patch applied (BUILD_ROOT/NAME/src, built
+incrementally into BUILD_ROOT/NAME/build; meson, ninja and a C compiler are installed with
+scripts/setup build when missing), then
+  - the simulator over seeds 1, 2, 3, ... on every core until the first seed that fails
+    (a check, or an assertion that aborts), within --seeds and --time;
+  - the fuzz corpora replay (corpus/<target>/ and corpus/regressions/<target>/) through
+    each target's replay driver.
+A mutant is killed when either catches it. Prints a table, writes JSON Lines (one object
+per mutant, then a summary object) to --out, and exits 1 if any mutant survives.
+"""
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(
+        prog="scripts/mutants", description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seeds", type=int, default=1000,
+                        help="most seeds tried per mutant (default 1000)")
+    parser.add_argument("--time", type=float, default=120,
+                        help="most seconds of simulation per mutant (default 120)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                        help="simulator processes at once (default: every core)")
+    parser.add_argument("--only", default="",
+                        help="comma-separated mutant names (default: the whole catalogue)")
+    parser.add_argument("--no-fuzz", action="store_true", help="skip the fuzz corpora replay")
+    parser.add_argument("--build-root", default=os.path.join(ROOT, "build-mutants"),
+                        help="where the per-mutant builds go (default build-mutants/)")
+    parser.add_argument("--check", action="store_true",
+                        help="only check that every patch still applies to the sources")
+    parser.add_argument("--out", default="mutants-report.jsonl",
+                        help="JSON Lines report (default mutants-report.jsonl)")
+    args = parser.parse_args(argv)
+    if args.seeds < 1 or args.time <= 0 or args.jobs < 1:
+        parser.error("--seeds, --time and --jobs must be positive")
+    global NO_FUZZ
+    NO_FUZZ = args.no_fuzz
+    try:
+        names = catalogue()
+        if args.check:
+            for name in names:
+                check_applies(name)
+            print(f"mutants: all {len(names)} patches apply")
+            return 0
+    except MutantError as error:
+        sys.exit(f"mutants: {error}")
+    if args.only:
+        wanted = args.only.split(",")
+        unknown = [n for n in wanted if n not in names]
+        if unknown:
+            parser.error(f"unknown mutant(s) {', '.join(unknown)}; known: {', '.join(names)}")
+        names = [n for n in names if n in wanted]
+
+    rows = []
+    for number, name in enumerate(names, 1):
+        print(f"mutants: [{number}/{len(names)}] {name}: building", file=sys.stderr, flush=True)
+        try:
+            directory = build_for_hunt(name, args.build_root)
+        except MutantError as error:
+            sys.exit(f"mutants: {error}")
+        except builds.BuildError as error:
+            print(f"mutants: building {name} failed: {error}", file=sys.stderr)
+            return 4
+        print(f"mutants: [{number}/{len(names)}] {name}: simulating", file=sys.stderr, flush=True)
+        sim = sim_hunt(builds.simulator(directory), args.seeds,
+                       args.time, args.jobs)
+        fuzz = None if args.no_fuzz else fuzz_replay(directory)
+        row = {"mutant": name, "killed": bool(sim or fuzz),
+               "by": "sim" if sim else ("fuzz" if fuzz else None),
+               "check": sim["check"] if sim else (f"fuzz:{fuzz['target']}" if fuzz else None),
+               "seed": sim["seed"] if sim else None,
+               "ops": sim["ops"] if sim else None,
+               "seconds": sim["seconds"] if sim else None,
+               "sim": sim, "fuzz": fuzz}
+        rows.append(row)
+        verdict = f"killed by {row['check']}" if row["killed"] else "SURVIVED"
+        print(f"mutants: [{number}/{len(names)}] {name}: {verdict}", file=sys.stderr, flush=True)
+
+    print(f"{'mutant':32} {'killed':6} {'by':5} {'check':34} {'seed':>5} {'ops':>6} "
+          f"{'wall s':>7}  fuzz")
+    for row in rows:
+        fuzz = row["fuzz"]["target"] if row["fuzz"] else "-"
+        print(f"{row['mutant']:32} {'yes' if row['killed'] else 'NO':6} {row['by'] or '-':5} "
+              f"{(row['check'] or '-')[:34]:34} {row['seed'] or '-':>5} "
+              f"{row['ops'] if row['ops'] is not None else '-':>6} "
+              f"{row['seconds'] if row['seconds'] is not None else '-':>7}  {fuzz}")
+    seeds = [row["seed"] for row in rows if row["seed"] is not None]
+    summary = {"summary": True, "mutants": len(rows),
+               "killed": sum(row["killed"] for row in rows),
+               "survivors": [row["mutant"] for row in rows if not row["killed"]],
+               "killed_by_sim": len(seeds),
+               "median_seeds_to_kill": statistics.median(seeds) if seeds else None,
+               "max_seeds_to_kill": max(seeds) if seeds else None,
+               "seeds_budget": args.seeds, "time_budget_s": args.time}
+    print(f"killed {summary['killed']}/{summary['mutants']}; by the simulator "
+          f"{summary['killed_by_sim']}, median seeds to kill {summary['median_seeds_to_kill']}, "
+          f"max {summary['max_seeds_to_kill']}")
+    with open(args.out, "w") as out:
+        for row in rows + [summary]:
+            out.write(json.dumps(row) + "\n")
+    print(f"mutants: JSON Lines in {args.out}", file=sys.stderr)
+    if summary["survivors"]:
+        print(f"mutants: survivors: {', '.join(summary['survivors'])}", file=sys.stderr)
+        return 1
+    return 0
+
+

@@ -48,6 +48,14 @@ with tempfile.TemporaryDirectory() as tmp:
     expect(2, "sweep", "--time", "nan", contains="positive number")
     expect(2, "sweep", "--seed-base", "18446744073709551610", "--seeds", "40",
            contains="past the last seed")
+    expect(2, "sweep", "--seed-timeout", "0", contains="--seed-timeout")
+    expect(2, "sweep", "--seed-timeout", "inf", contains="--seed-timeout")
+    expect(2, "sweep", "--resume", empty, "--out", hosts, contains="no other --out")
+    expect(2, "sweep", "--resume", empty, "--parallel-hosts", hosts, contains="--resume does not")
+    expect(2, "sweep", "--sim", os.path.join(tmp, "missing"), contains="not an executable")
+    expect(2, "sweep", "--resume", os.path.join(tmp, "missing"), contains="no such file")
+    expect(0, "setup", "--help", contains="usage")
+    expect(2, "setup", "everything")
     expect(2, "repro")
     expect(2, "repro", "0xZZ", contains="bad seed")
     expect(2, "repro", "--swarm", "off", contains="SEED comes before")
@@ -58,6 +66,7 @@ with tempfile.TemporaryDirectory() as tmp:
     expect(2, "report")
     expect(4, "report", os.path.join(tmp, "missing.jsonl"), "-o", os.path.join(tmp, "r.html"))
     expect(4, "report", empty, "-o", os.path.join(tmp, "r.html"), contains="no result lines")
+    expect(2, "report", empty, "--max-input-bytes", "0")
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
         list(pool.map(lambda c: check(*c), checks))
 

@@ -2,13 +2,17 @@
 the mutant evict_tie_slot (ties within 3 commits evict the lower slot), which fails seed 1 at
 op 10 of 2000 with decision.evictee; the minimal command must fail the same way with no more
 ops than the op that failed. --report must print the Markdown bug report.
+The simulator's own reproduce command, for a binary in a directory whose name has a
+space and a quote, reruns that binary when split as a shell splits it.
 usage: repro_minimize.py SOURCE_ROOT BUILD_ROOT"""
 import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
+import tempfile
 
 root, build_root = sys.argv[1], sys.argv[2]
 script = os.path.join(root, "scripts", "repro")
@@ -55,4 +59,15 @@ for needle in [f"## Simulator failure `decision.evictee` (seed {seed:#x})",
     assert needle in markdown, f"report lacks {needle!r}:\n{markdown}"
 assert re.search(r"\| commit \| `([0-9a-f]{40}|unknown)", markdown), markdown
 assert "FAIL decision.evictee" in markdown, "the trace's last lines are missing"
+with tempfile.TemporaryDirectory() as tmp:
+    moved = os.path.join(tmp, "a 'b", "client-sessions-sim")
+    os.makedirs(os.path.dirname(moved))
+    shutil.copy(sim, moved)
+    failed = subprocess.run([moved, "--seed", hex(seed), "--json"], capture_output=True,
+                            text=True, timeout=60)
+    command = shlex.split(json.loads(failed.stdout)["reproduce"])
+    assert command[0] == moved, command
+    again = subprocess.run([*command, "--json"], capture_output=True, text=True, timeout=60)
+    assert json.loads(again.stdout)["failure"]["signature"] == "decision.evictee", again.stdout
+
 print(f"ops-repro-minimize: ok: seed {seed:#x}: {fields['shrink']}")

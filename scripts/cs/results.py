@@ -1,0 +1,266 @@
+"""Result lines (JSON Lines, one object per seed): validating, reading with bounds, and
+writing under a lock.
+
+A result line is what `client-sessions-sim --json` prints for a seed, or what scripts/sweep
+writes for a seed whose process died or hung, plus the sweep's "sweep" and "run" records.
+validate() checks every field a reader relies on, with its type and range; a line that
+fails is malformed: counted, shown with the reason, and skipped, never a crash.
+"""
+
+import errno
+import fcntl
+import json
+import math
+import os
+import re
+
+U64_MAX = (1 << 64) - 1
+MAX_LINE_BYTES = 1 << 20  # a result line is about 1.5 KB; a longer one is not one
+SKIP_MAX_BYTES = 64 << 20  # past this, an over-long line ends the reading of its file
+DURATION_MAX_MS = 1e9     # eleven days: anything longer is not a measured run time
+TEXT_MAX = 1 << 16
+
+
+class InputTooLarge(Exception):
+    """The input is larger than the reader was allowed to read."""
+
+
+def _int(value, low=0, high=U64_MAX):
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def _text(value, limit=TEXT_MAX):
+    return isinstance(value, str) and len(value) <= limit
+
+
+def _number(value, low, high):
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and math.isfinite(value) and low <= value <= high)
+
+
+def _optional(line, key, check):
+    return key not in line or line[key] is None or check(line[key])
+
+
+def _counts(value):
+    return isinstance(value, dict) and all(
+        _text(k, 64) and _int(v, 0, (1 << 63) - 1) for k, v in value.items())
+
+
+def _config(value):
+    return isinstance(value, dict) and all(
+        _text(k, 64) and (isinstance(v, bool) or _int(v) or _text(v, 64))
+        for k, v in value.items())
+
+
+def _failure(value):
+    if not isinstance(value, dict):
+        return "failure is not an object"
+    if not _text(value.get("signature"), 512):
+        return "failure.signature is not a string (at most 512 characters)"
+    if not _optional(value, "message", _text):
+        return "failure.message is not a string"
+    if not _optional(value, "op", _int):
+        return "failure.op is not an integer"
+    if not _optional(value, "replica", lambda v: _int(v, -1, 255)):
+        return "failure.replica is not an integer"
+    return None
+
+
+def _sweep_record(value):
+    if not isinstance(value, dict):
+        return "sweep is not an object"
+    checks = [("seed_base", _int, "an integer below 2^64"),
+              ("seed_base_spec", lambda v: _text(v, 256), "a string"),
+              ("commit", lambda v: _text(v, 64), "a string"),
+              ("date", lambda v: _text(v, 32), "a string"),
+              ("selection", lambda v: _text(v, 256), "a string"),
+              ("sim", lambda v: _text(v, 4096), "a string"),
+              ("sim_args", lambda v: isinstance(v, list) and len(v) <= 256
+               and all(_text(a, 4096) for a in v), "a list of strings")]
+    for key, check, what in checks:
+        if not _optional(value, key, check):
+            return f"sweep.{key} is not {what}"
+    return None
+
+
+def _run_record(value):
+    if not isinstance(value, dict):
+        return "run is not an object"
+    if not _optional(value, "shard", lambda v: _text(v, 64)):
+        return "run.shard is not a string"
+    if not _optional(value, "host", lambda v: _text(v, 256)):
+        return "run.host is not a string"
+    if not _optional(value, "elapsed_s", lambda v: _number(v, 0, DURATION_MAX_MS)):
+        return "run.elapsed_s is not a finite number of seconds"
+    return None
+
+
+def validate(line):
+    """None when line is a result line every reader can use, else the reason it is not."""
+    if not isinstance(line, dict):
+        return "not a JSON object"
+    if not _int(line.get("seed")):
+        return "seed is not an integer in 0..2^64-1"
+    outcome = line.get("outcome")
+    if not (_text(outcome, 32) and re.fullmatch(r"[a-z_]+", outcome)):
+        return "outcome is not a short lower-case word"
+    for key, check, what in [
+            ("seed_hex", lambda v: _text(v, 32), "a string"),
+            ("exit_code", lambda v: _int(v, -255, 255), "an integer"),
+            ("config", _config, "an object of numbers and strings"),
+            ("counts", _counts, "an object of counts"),
+            ("scenarios", _counts, "an object of counts"),
+            ("trace_hash", lambda v: _text(v, 64), "a string"),
+            ("trace_events", _int, "an integer"),
+            ("duration_ms", lambda v: _number(v, 0, DURATION_MAX_MS),
+             "a finite number of milliseconds (at most 1e9)"),
+            ("reproduce", _text, "a string")]:
+        if not _optional(line, key, check):
+            return f"{key} is not {what}"
+    for key, check in (("failure", _failure), ("sweep", _sweep_record), ("run", _run_record)):
+        if line.get(key) is not None:
+            reason = check(line[key])
+            if reason:
+                return reason
+    return None
+
+
+def signature(line):
+    """The failure signature of a (valid) result line, or its outcome."""
+    return (line.get("failure") or {}).get("signature") or line.get("outcome")
+
+
+class Budget:
+    """How many bytes all the files of one reader may hold together."""
+
+    def __init__(self, limit):
+        self.limit, self.used = limit, 0
+
+    def spend(self, size, path):
+        self.used += size
+        if self.limit is not None and self.used > self.limit:
+            raise InputTooLarge(f"{path}: the input is larger than {self.limit} bytes in all")
+
+
+def read(path, budget=None, max_line=MAX_LINE_BYTES):
+    """Yields (line number, result or None, reason or None) for each non-blank line of path,
+    reading at most max_line bytes of a line (a longer one is malformed and skipped; one
+    longer than SKIP_MAX_BYTES ends the file: what follows is not JSON Lines, as in
+    /dev/zero) and spending every byte read from budget (InputTooLarge when it runs out).
+    OSError when the file cannot be read."""
+    budget = budget or Budget(None)
+    with open(path, "rb") as f:
+        number = 0
+        while True:
+            raw = f.readline(max_line + 1)
+            if not raw:
+                return
+            number += 1
+            budget.spend(len(raw), path)
+            if len(raw) > max_line and not raw.endswith(b"\n"):
+                skipped = len(raw)
+                while skipped <= SKIP_MAX_BYTES:  # the rest of an over-long line
+                    rest = f.readline(1 << 20)
+                    budget.spend(len(rest), path)
+                    skipped += len(rest)
+                    if not rest or rest.endswith(b"\n"):
+                        break
+                else:
+                    yield number, None, (f"longer than {SKIP_MAX_BYTES} bytes: not JSON Lines, "
+                                         "the rest of the file was not read")
+                    return
+                yield number, None, f"longer than {max_line} bytes"
+                continue
+            if not raw.strip():
+                continue
+            try:
+                line = json.loads(raw.decode("utf-8"))
+            except UnicodeDecodeError:
+                yield number, None, "not UTF-8"
+                continue
+            except ValueError as error:
+                yield number, None, f"not JSON ({error})"
+                continue
+            reason = validate(line)
+            yield number, (None if reason else line), reason
+
+
+def dumps(line):
+    return json.dumps(line, separators=(",", ":")) + "\n"
+
+
+class Locked(Exception):
+    """Another process holds the output file's lock."""
+
+
+def lock_holder(path):
+    """The pid that holds a lock on path (from /proc/locks), or None."""
+    try:
+        inode = os.stat(path).st_ino
+        with open("/proc/locks", encoding="ascii", errors="replace") as f:
+            for entry in f:
+                fields = entry.split()
+                if "->" in fields:
+                    continue
+                if len(fields) >= 6 and fields[5].rsplit(":", 1)[-1] == str(inode):
+                    return int(fields[4])
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+class Writer:
+    """A result file written by one process at a time: opened without truncating, locked
+    (flock, exclusive, without waiting), then truncated unless appending. Every line is
+    flushed as soon as it is written, so a killed writer loses nothing it wrote."""
+
+    def __init__(self, path, append=False):
+        self.path = path
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as error:
+            os.close(fd)
+            if error.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                holder = lock_holder(path)
+                raise Locked(f"{path} is being written by another process"
+                             + (f" (pid {holder})" if holder else "")
+                             + "; wait for it to finish, or write to another --out") from None
+            raise
+        self.file = os.fdopen(fd, "r+b")
+        if not append:
+            self.file.truncate(0)
+
+    def read_back(self):
+        """The bytes already in the file (a resumed sweep). A last line without its newline
+        (a writer killed mid-line) is cut off, so that appending starts on a fresh line."""
+        self.file.seek(0)
+        data = self.file.read()
+        cut = data.rfind(b"\n") + 1
+        if cut != len(data):
+            self.file.truncate(cut)
+            data = data[:cut]
+        self.file.seek(0, os.SEEK_END)
+        return data
+
+    def write(self, line):
+        self.file.write(dumps(line).encode())
+        self.file.flush()
+
+    def close(self):
+        self.file.close()  # closing releases the lock
+
+
+class StreamWriter:
+    """Result lines to an already open text stream (standard output), flushed per line."""
+
+    def __init__(self, stream):
+        self.file, self.path = stream, "-"
+
+    def write(self, line):
+        self.file.write(dumps(line))
+        self.file.flush()
+
+    def close(self):
+        self.file.flush()
