@@ -87,7 +87,9 @@ and their union is the unsharded sweep):
                        line (':' is this machine, 'N/login' runs N shards at once there,
                        '#' starts a comment); one shard per slot unless --shard-count N.
                        Remote hosts need this checkout at the same path (or
-                       --remote-root DIR). The shards' JSON Lines come back to --out.
+                       --remote-root DIR), and with --sim PATH that binary at PATH;
+                       a login may be a whole ssh command ('ssh -p 2222 user@host').
+                       The shards' JSON Lines come back to --out.
 
 exit status:
   0    every seed passed and every scenario kind happened at least once
@@ -840,9 +842,12 @@ def main(argv):
     sweep = None
     try:
         sim = None
-        if not args.parallel_hosts or all_local(args.hosts):
-            sim = (os.path.abspath(args.sim) if args.sim
-                   else builds.release_simulator(args.build_dir, "sweep"))
+        if args.sim:
+            # Remote shards get the same path: it must hold the same binary there.
+            sim = os.path.abspath(args.sim)
+            check_sim_args(sim, args)
+        elif not args.parallel_hosts or all_local(args.hosts):
+            sim = builds.release_simulator(args.build_dir, "sweep")
             check_sim_args(sim, args)
         writer = open_writer(args)
         previous = read_previous(args, writer) if args.resume else []
