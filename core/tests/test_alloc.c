@@ -31,9 +31,9 @@ void *__wrap_aligned_alloc(size_t alignment, size_t size);
 void __wrap_free(void *pointer);
 
 typedef struct allocator_state {
-    uint64_t calls;     /* allocation calls since the last reset */
-    int64_t live;       /* allocations not yet freed */
-    uint64_t fail_at;   /* fail the fail_at-th call (1-based); 0: none */
+    uint64_t calls;      /* allocation calls since the last reset */
+    int64_t live;        /* allocations not yet freed */
+    uint64_t fail_at;    /* fail the fail_at-th call (1-based); 0: none */
     uint64_t fail_every; /* fail every fail_every-th call; 0: none */
     uint64_t failed;
 } allocator_state;
@@ -102,7 +102,8 @@ static void test_each_failure(uint32_t clients_max) {
     for (uint64_t n = 1; n <= calls; n++) {
         int64_t live_before = allocator.live;
         allocator_reset(n, 0);
-        client_sessions *table = (client_sessions *)(uintptr_t)1; /* must be overwritten */
+        static char not_a_table;
+        client_sessions *table = (client_sessions *)(void *)&not_a_table; /* overwritten */
         client_sessions_init_status status = client_sessions_init(&table, clients_max, 7);
         CHECK_EQ_U64(status, CLIENT_SESSIONS_INIT_OUT_OF_MEMORY);
         CHECK(table == NULL);

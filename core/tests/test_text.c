@@ -46,8 +46,8 @@ static void check_round_trip(vsr_u128 value) {
     CHECK_EQ_U64(strlen(text), 32);
     bool lowercase_hex = true;
     for (size_t i = 0; i < 32; i++) {
-        lowercase_hex = lowercase_hex && (isdigit((unsigned char)text[i]) ||
-                                          (text[i] >= 'a' && text[i] <= 'f'));
+        lowercase_hex = lowercase_hex &&
+                        (isdigit((unsigned char)text[i]) || (text[i] >= 'a' && text[i] <= 'f'));
     }
     CHECK(lowercase_hex);
     CHECK(reference_value(text) == value); /* most significant digit first */

@@ -123,8 +123,9 @@ PartitionName=test Nodes=ALL Default=YES MaxTime=INFINITE State=UP
         return done.returncode == 0 and done.stdout.strip() == "idle"
 
     def run(self, *argv):
+        # From the checkout, as sweep.sbatch says to submit it (SLURM_SUBMIT_DIR is the repo).
         return subprocess.run(list(argv), capture_output=True, text=True, env=self.env,
-                              check=True).stdout
+                              check=True, cwd=root).stdout
 
     def jobs(self, job):
         """'JOBID_TASK STATE' lines of a job's array tasks still in the queue."""
@@ -185,7 +186,7 @@ def submit(cluster, tmp, name, seeds):
     os.makedirs(results)
     job = cluster.run(
         "sbatch", "--parsable", "--array=0-2", "--cpus-per-task=1", "--time=10:00",
-        f"--output={os.path.join(tmp, name + '-%A_%a.log')}", "--chdir", root,
+        f"--output={os.path.join(tmp, name + '-%A_%a.log')}",
         f"--export=ALL,SEED_BASE=0,SEEDS={seeds},RESULTS={results},SIM={sim},"
         f"SIM_ARGS={' '.join(SIM_ARGS)}", SBATCH).strip().split(";")[0]
     return job, results
@@ -211,6 +212,8 @@ def main():
             job, results = submit(cluster, tmp, "sharded", seeds)
             cluster.wait_job(job, 300)
             shards = sorted(os.listdir(results))
+            if len(shards) != 3:
+                show_job_logs(tmp, "sharded")
             assert shards == ["shard-0.jsonl", "shard-1.jsonl", "shard-2.jsonl"], shards
             merged = [line for shard in shards for line in read(os.path.join(results, shard))]
             whole = sweep(os.path.join(tmp, "whole.jsonl"), "--seeds", str(seeds))
@@ -251,6 +254,13 @@ def main():
         finally:
             cluster.stop()
     return 0
+
+
+def show_job_logs(tmp, name):
+    """The tasks' own output, for a failure's report."""
+    for log in sorted(f for f in os.listdir(tmp) if f.startswith(name + "-")):
+        with open(os.path.join(tmp, log), errors="replace") as f:
+            print(f"--- {log} (tail)\n" + "".join(f.readlines()[-20:]))
 
 
 def read_tolerant(path):
