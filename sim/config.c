@@ -135,14 +135,19 @@ static void config_swarm(sim_config *c, pcg32 *rng) {
     c->faults_max = pcg32_range(rng, SWARM_FAULTS_MAX_MIN, SWARM_FAULTS_MAX_MAX);
 }
 
-void sim_config_make(sim_config *config, uint64_t seed, const sim_overrides *overrides) {
+static void config_make(sim_config *config, uint64_t seed, const sim_overrides *overrides,
+                        const uint8_t *entropy, uint64_t entropy_size) {
     memset(config, 0, sizeof(*config));
     config->seed = seed;
+    config->entropy = entropy;
+    config->entropy_size = entropy_size;
     config->swarm = !overrides->swarm_off;
     pcg32 rng;
-    pcg32_seed(&rng, seed, SIM_STREAM_CONFIG);
+    sim_stream_seed(&rng, seed, SIM_STREAM_CONFIG, entropy, entropy_size);
     /* Identity first, so that it never depends on the swarm switch. */
-    config->cluster = VSR_U128(pcg32_next_u64(&rng), pcg32_next_u64(&rng));
+    uint64_t cluster_hi = pcg32_next_u64(&rng); /* in this order: C leaves operand order open */
+    uint64_t cluster_lo = pcg32_next_u64(&rng);
+    config->cluster = VSR_U128(cluster_hi, cluster_lo);
     config->release = pcg32_range(&rng, 1, UINT32_MAX);
     if (config->swarm) {
         config_swarm(config, &rng);
@@ -155,6 +160,19 @@ void sim_config_make(sim_config *config, uint64_t seed, const sim_overrides *ove
     }
     config->inject_bit_flip_op = overrides->inject_bit_flip_op;
     config->inject_bit_flip_replica = overrides->inject_bit_flip_replica;
+}
+
+void sim_config_make(sim_config *config, uint64_t seed, const sim_overrides *overrides) {
+    config_make(config, seed, overrides, NULL, 0);
+}
+
+uint64_t sim_entropy_seed(const uint8_t *bytes, uint64_t size) {
+    return VSR_U128_LO(vsr_checksum(bytes, (size_t)size));
+}
+
+void sim_config_make_entropy(sim_config *config, const uint8_t *bytes, uint64_t size,
+                             const sim_overrides *overrides) {
+    config_make(config, sim_entropy_seed(bytes, size), overrides, bytes, size);
 }
 
 /* ---- what every seed can draw, checked before a range runs ---- */
@@ -444,6 +462,10 @@ void sim_params_print_json(FILE *out) {
 
 void sim_overrides_print_args(uint64_t seed, const sim_overrides *overrides, FILE *out) {
     fprintf(out, "--seed 0x%016" PRIx64, seed);
+    sim_overrides_print_flags(overrides, out);
+}
+
+void sim_overrides_print_flags(const sim_overrides *overrides, FILE *out) {
     if (overrides->swarm_off) fputs(" --swarm off", out);
     if (overrides->faults_off) fputs(" --faults off", out);
     for (uint32_t i = 0; i < SIM_PARAM_COUNT; i++) {

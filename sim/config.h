@@ -76,6 +76,10 @@ typedef struct sim_config {
      * applies this op (0 = none), then a scrub. Part of the run, like overrides. */
     uint32_t inject_bit_flip_op;
     uint32_t inject_bit_flip_replica;
+    /* Outside entropy (--entropy FILE, fuzz_sim), or NULL: every stream reads its words
+     * first (streams.h); seed is then a hash of these bytes. Not owned. */
+    const uint8_t *entropy;
+    uint64_t entropy_size;
     /* Mixed into every replica's hash seed. Decisions must not depend on it, so it
      * is deliberately left out of the trace hash and of the reproduce command. */
     uint64_t hash_seed_salt;
@@ -120,6 +124,12 @@ void sim_overrides_set(sim_overrides *overrides, sim_param param, uint32_t value
 
 /* The configuration of seed: swarm (or fixed defaults), then overrides. */
 void sim_config_make(sim_config *config, uint64_t seed, const sim_overrides *overrides);
+/* The run's seed for outside entropy: 64 bits of the checksum of the bytes. */
+uint64_t sim_entropy_seed(const uint8_t *bytes, uint64_t size);
+/* The configuration of a run from outside entropy (bytes must outlive the run): the
+ * seed is sim_entropy_seed(bytes), and every stream reads the bytes first. */
+void sim_config_make_entropy(sim_config *config, const uint8_t *bytes, uint64_t size,
+                             const sim_overrides *overrides);
 /* NULL if the configuration is usable, else a reason (for exit status 2). */
 const char *sim_config_invalid(const sim_config *config);
 uint32_t sim_config_get(const sim_config *config, sim_param param);
@@ -145,5 +155,7 @@ void sim_config_print(const sim_config *config, FILE *out);
 void sim_config_print_json(const sim_config *config, FILE *out);
 /* The arguments that reproduce the run: "--seed 0x... [--swarm off] [--replicas 3] ..." */
 void sim_overrides_print_args(uint64_t seed, const sim_overrides *overrides, FILE *out);
+/* The overrides alone, each flag preceded by a space: " --swarm off --replicas 3". */
+void sim_overrides_print_flags(const sim_overrides *overrides, FILE *out);
 
 #endif

@@ -43,9 +43,13 @@ typedef struct options {
     bool dry_run;
     uint64_t memory_max;         /* 0: no limit */
     const char *memory_max_text; /* as given, echoed in the reproduce command */
+    bool seed_given;
+    const char *entropy_path; /* --entropy FILE: the run's entropy, read whole */
+    uint8_t *entropy;
+    uint64_t entropy_size;
 } options;
 
-enum { MEMORY_MAX_DEFAULT = 2u << 30 };
+enum { MEMORY_MAX_DEFAULT = 2u << 30, ENTROPY_SIZE_MAX = 16u << 20 };
 
 static void usage(FILE *out) {
     fputs("usage: client-sessions-sim [--seed S | --seeds A..B [--stride K]] [options]\n"
@@ -59,6 +63,11 @@ static void usage(FILE *out) {
           "  --seed S               run seed S (decimal or 0x hex; default 0)\n"
           "  --seeds A..B           run seeds A to B inclusive, one line per seed\n"
           "  --stride K             with --seeds: only A, A+K, A+2K, ... (default 1)\n"
+          "  --entropy FILE         take the run's randomness from FILE's bytes (a fuzz_sim\n"
+          "                         input): each of the 6 streams (config, workload, faults,\n"
+          "                         schedule, hash seeds, checks) reads every 6th 4-byte word,\n"
+          "                         then goes on as PCG32 seeded with a hash of the file,\n"
+          "                         which is the run's seed; at most 16 MiB\n"
           "\n"
           "Configuration (echoed in the reproduce command):\n"
           "  --swarm on|off         derive the configuration from the seed (default on),\n"
@@ -212,7 +221,10 @@ static int parse_param(const char *flag, const char *value, options *o, bool *ma
 }
 
 static int parse_flag_with_value(const char *flag, const char *value, options *o) {
-    if (strcmp(flag, "--seed") == 0) {
+    if (strcmp(flag, "--seed") == 0 || strcmp(flag, "--seeds") == 0) o->seed_given = true;
+    if (strcmp(flag, "--entropy") == 0) {
+        o->entropy_path = value;
+    } else if (strcmp(flag, "--seed") == 0) {
         if (!cli_parse_u64(value, &o->seed_first)) return usage_error("bad seed '%s'", value);
         o->seed_last = o->seed_first;
         o->range = false;
@@ -313,6 +325,8 @@ static int parse_args(int argc, char **argv, options *o) {
     }
     if (o->trace_path != NULL && o->range)
         return usage_error("%s", "--trace works with one --seed only");
+    if (o->entropy_path != NULL && o->seed_given)
+        return usage_error("%s", "--entropy FILE is the run's seed: no --seed or --seeds with it");
     return -1;
 }
 
@@ -357,7 +371,13 @@ static void shell_word(const char *text, FILE *out) {
 static void print_reproduce(const options *o, uint64_t seed, FILE *out) {
     shell_word(o->program, out);
     fputc(' ', out);
-    sim_overrides_print_args(seed, &o->overrides, out);
+    if (o->entropy_path != NULL) {
+        fputs("--entropy ", out);
+        shell_word(o->entropy_path, out);
+        sim_overrides_print_flags(&o->overrides, out);
+    } else {
+        sim_overrides_print_args(seed, &o->overrides, out);
+    }
     if (o->memory_max_text != NULL) {
         fputs(" --memory-max ", out);
         shell_word(o->memory_max_text, out);
@@ -381,6 +401,11 @@ static void print_json(const options *o, const sim_config *c, const sim_result *
     printf("{\"seed\":%" PRIu64 ",\"seed_hex\":\"0x%016" PRIx64
            "\",\"outcome\":\"%s\",\"exit_code\":%d,",
            c->seed, c->seed, outcome_name(status), status);
+    if (o->entropy_path != NULL) {
+        fputs("\"entropy\":{\"file\":", stdout);
+        json_string(o->entropy_path, stdout);
+        printf(",\"size\":%" PRIu64 "},", o->entropy_size);
+    }
     fputs("\"config\":", stdout);
     sim_config_print_json(c, stdout);
     fputs(",\"counts\":", stdout);
@@ -436,7 +461,13 @@ static void print_summary(const options *o, const sim_config *c, const sim_resul
     sim_counts_print(n, stdout);
     printf("\n  reproduce: ");
     print_reproduce(o, c->seed, stdout);
-    printf("\n  with a trace: scripts/repro 0x%016" PRIx64 " (or add --trace FILE)\n", c->seed);
+    if (o->entropy_path != NULL) {
+        printf("\n  with a trace: scripts/repro --entropy ");
+        shell_word(o->entropy_path, stdout);
+        printf(" (or add --trace FILE)\n");
+    } else {
+        printf("\n  with a trace: scripts/repro 0x%016" PRIx64 " (or add --trace FILE)\n", c->seed);
+    }
 }
 
 /* ---- running ---- */
@@ -451,7 +482,11 @@ static bool results_equal(const sim_result *a, const sim_result *b) {
 /* Runs one seed (twice with --check-determinism); prints its line; returns its status. */
 static int run_seed(const options *o, uint64_t seed, FILE *trace) {
     sim_config config;
-    sim_config_make(&config, seed, &o->overrides);
+    if (o->entropy != NULL) {
+        sim_config_make_entropy(&config, o->entropy, o->entropy_size, &o->overrides);
+    } else {
+        sim_config_make(&config, seed, &o->overrides);
+    }
     config.hash_seed_salt = o->hash_seed_salt;
     const char *invalid = sim_config_invalid(&config);
     if (invalid != NULL) {
@@ -531,6 +566,37 @@ static int run_seeds(const options *o) {
     return worst;
 }
 
+/* Reads --entropy FILE whole (a file, a pipe or a device; at most ENTROPY_SIZE_MAX bytes). */
+static int read_entropy(options *o) {
+    FILE *file = fopen(o->entropy_path, "rb");
+    if (file == NULL) {
+        fprintf(stderr, "client-sessions-sim: cannot read --entropy %s: %s\n", o->entropy_path,
+                strerror(errno));
+        return EXIT_USAGE;
+    }
+    /* One byte more than the limit, to tell "exactly the limit" from "too large". */
+    o->entropy = malloc((size_t)ENTROPY_SIZE_MAX + 1);
+    if (o->entropy == NULL) {
+        fclose(file);
+        fprintf(stderr, "client-sessions-sim: out of memory for --entropy\n");
+        return EXIT_ENVIRONMENT;
+    }
+    size_t size = fread(o->entropy, 1, (size_t)ENTROPY_SIZE_MAX + 1, file);
+    bool failed = ferror(file) != 0;
+    fclose(file);
+    if (failed) {
+        fprintf(stderr, "client-sessions-sim: error reading --entropy %s\n", o->entropy_path);
+        return EXIT_USAGE;
+    }
+    if (size > ENTROPY_SIZE_MAX) {
+        fprintf(stderr, "client-sessions-sim: --entropy %s is too large: more than %u bytes\n",
+                o->entropy_path, (unsigned)ENTROPY_SIZE_MAX);
+        return EXIT_USAGE;
+    }
+    o->entropy_size = size;
+    return EXIT_OK;
+}
+
 /* Checks the overrides against every configuration the seeds can draw, once, before any
  * seed runs: a range either runs to its end or never starts. */
 static int check_overrides(const options *o) {
@@ -566,5 +632,11 @@ int main(int argc, char **argv) {
     if (o.bench) return sim_bench(o.bench_seconds);
     status = check_overrides(&o);
     if (status >= 0) return status;
-    return run_seeds(&o);
+    if (o.entropy_path != NULL) {
+        status = read_entropy(&o);
+        if (status != EXIT_OK) return status;
+    }
+    status = run_seeds(&o);
+    free(o.entropy);
+    return status;
 }

@@ -14,6 +14,7 @@
 #define SIM_PCG32_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -23,9 +24,25 @@ extern "C" {
 typedef struct pcg32 {
     uint64_t state;
     uint64_t increment; /* always odd: (initseq << 1) | 1 */
+    /* Outside entropy (a fuzzer's input), or NULL: while this stream's words last, each
+     * output is the next one, read little-endian; then the generator takes over. */
+    const uint8_t *entropy;
+    uint64_t entropy_size;
+    uint64_t entropy_offset; /* of this stream's next word */
+    uint64_t entropy_stride; /* bytes from one of its words to the next */
 } pcg32;
 
+/* Seeds the generator; no outside entropy. */
 void pcg32_seed(pcg32 *rng, uint64_t initstate, uint64_t initseq);
+/*
+ * Takes outputs from bytes[0..size) first: the 4-byte words at first, first + stride,
+ * first + 2 * stride, ... (several streams interleave their words in one input), then
+ * from the generator as seeded. bytes must outlive the generator. While a stream reads
+ * words, pcg32_bounded reduces them modulo its bound (no rejection), so any input is
+ * a valid run.
+ */
+void pcg32_entropy(pcg32 *rng, const uint8_t *bytes, uint64_t size, uint64_t first,
+                   uint64_t stride);
 uint32_t pcg32_next(pcg32 *rng);
 /* Uniform in [0, bound), bound > 0: pcg-cpp's bounded_rand (rejection, no bias). */
 uint32_t pcg32_bounded(pcg32 *rng, uint32_t bound);

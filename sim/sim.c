@@ -140,16 +140,18 @@ static bool sim_alloc(sim *s) {
 
 static bool sim_init(sim *s, const sim_config *config, FILE *trace_file) {
     s->config = *config;
-    pcg32_seed(&s->rng_workload, config->seed, SIM_STREAM_WORKLOAD);
-    pcg32_seed(&s->rng_faults, config->seed, SIM_STREAM_FAULTS);
-    pcg32_seed(&s->rng_schedule, config->seed, SIM_STREAM_SCHEDULE);
-    pcg32_seed(&s->rng_checks, config->seed, SIM_STREAM_CHECKS);
+    const uint8_t *entropy = config->entropy;
+    uint64_t entropy_size = config->entropy_size;
+    sim_stream_seed(&s->rng_workload, config->seed, SIM_STREAM_WORKLOAD, entropy, entropy_size);
+    sim_stream_seed(&s->rng_faults, config->seed, SIM_STREAM_FAULTS, entropy, entropy_size);
+    sim_stream_seed(&s->rng_schedule, config->seed, SIM_STREAM_SCHEDULE, entropy, entropy_size);
+    sim_stream_seed(&s->rng_checks, config->seed, SIM_STREAM_CHECKS, entropy, entropy_size);
     sim_trace_init(&s->trace, trace_file);
     if (!sim_alloc(s)) return false;
     /* Hash seeds come from their own stream; the salt varies them between runs to prove
      * that no decision depends on them. */
     pcg32 hash_seeds;
-    pcg32_seed(&hash_seeds, config->seed, SIM_STREAM_HASH_SEEDS);
+    sim_stream_seed(&hash_seeds, config->seed, SIM_STREAM_HASH_SEEDS, entropy, entropy_size);
     uint64_t salt = config->hash_seed_salt * golden_gamma;
     if (client_sessions_init(&s->scratch_table, config->clients_max,
                              pcg32_next_u64(&hash_seeds) ^ salt) != CLIENT_SESSIONS_INIT_OK) {

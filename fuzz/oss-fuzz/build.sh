@@ -8,7 +8,7 @@
 # Test it locally with fuzz/oss-fuzz/test_build.sh.
 
 project=$SRC/client-sessions
-targets="fuzz_trailer_decode fuzz_blocks_decode fuzz_header_validate fuzz_ops"
+targets="fuzz_trailer_decode fuzz_blocks_decode fuzz_header_validate fuzz_ops fuzz_sim"
 objects=$(mktemp -d)
 trap 'rm -rf "$objects"' EXIT
 
@@ -24,11 +24,19 @@ for source in "$project"/testing/*.c; do
     $CC $CFLAGS -std=c17 $includes -c "$source" -o "$objects/testing-$(basename "$source" .c).o"
 done
 ar rcs "$objects/libtesting.a" "$objects"/testing-*.o
+# The simulator, for fuzz_sim: every file of sim/ but the command-line programs.
+for source in "$project"/sim/*.c; do
+    case $(basename "$source") in main.c | bench_main.c) continue ;; esac
+    $CC $CFLAGS -std=c17 $includes -I"$project/sim" -c "$source" \
+        -o "$objects/sim-$(basename "$source" .c).o"
+done
+ar rcs "$objects/libsim.a" "$objects"/sim-*.o
 
 for target in $targets; do
-    $CC $CFLAGS -std=c17 $includes -c "$project/fuzz/$target.c" -o "$objects/$target.o"
-    $CXX $CXXFLAGS "$objects/$target.o" "$objects/libtesting.a" "$objects/libclient-sessions.a" \
-        $LIB_FUZZING_ENGINE -o "$OUT/$target"
+    $CC $CFLAGS -std=c17 $includes -I"$project/sim" -c "$project/fuzz/$target.c" \
+        -o "$objects/$target.o"
+    $CXX $CXXFLAGS "$objects/$target.o" "$objects/libsim.a" "$objects/libtesting.a" \
+        "$objects/libclient-sessions.a" $LIB_FUZZING_ENGINE -o "$OUT/$target"
 
     rm -f "$OUT/${target}_seed_corpus.zip"
     (cd "$project/corpus" && find "$target" "regressions/$target" -type f ! -name '.*' ! -name EMPTY |

@@ -45,7 +45,7 @@ cp "$here/build.sh" "$scratch/src/build.sh"
 # OSS-Fuzz's base-builder flags for an ASan build.
 common="-O1 -fno-omit-frame-pointer -gline-tables-only -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION"
 common+=" -fsanitize=address -fsanitize-address-use-after-scope"
-targets="fuzz_trailer_decode fuzz_blocks_decode fuzz_header_validate fuzz_ops"
+targets="fuzz_trailer_decode fuzz_blocks_decode fuzz_header_validate fuzz_ops fuzz_sim"
 failed=0
 
 for engine in $engines; do

@@ -17,13 +17,14 @@ import time
 from . import EXIT_ENVIRONMENT, EXIT_USAGE, ROOT
 from . import builds, mutants, seeds, signatures, simulator
 
-OURS_TAKING_VALUE = {"--mutant", "--sim", "--build-root", "--max-runs", "--tail"}
+OURS_TAKING_VALUE = {"--mutant", "--sim", "--build-root", "--max-runs", "--tail", "--entropy"}
 NOT_FOR_THE_SIMULATOR = {"--seed", "--seeds", "--stride", "--trace", "--json", "--quiet",
                          "--bench", "--bench-seconds", "--params-json", "--dry-run"}
 
 USAGE = """\
 usage: scripts/repro SEED [--minimize] [--report] [--mutant NAME] [--sim PATH]
                           [--max-runs N] [--tail N] [SIMULATOR ARGS...]
+       scripts/repro --entropy FILE [the same options]
 
 Reruns one seed of client-sessions-sim with a trace, in build-repro/ (debug, -O0,
 ASan+UBSan; built if needed, after installing meson, ninja and a C compiler with
@@ -32,6 +33,8 @@ scripts/setup build when they are missing):
 SEED is decimal or 0x hex, as printed by a failure or by scripts/sweep. Pass the same
 extra arguments as the printed reproduce command (e.g. --swarm off --replicas 3).
 Prints the simulator's summary, where the trace went and, on failure, its last lines.
+With --entropy FILE instead of SEED, the run is the one a fuzz_sim input makes
+(client-sessions-sim --entropy FILE: a fuzzer finding, or a corpus file).
 
   --minimize      shrink the failure, keeping its signature (e.g. decision.evictee,
                   assert:core/src/table.c:client_sessions_put:EXPR): bisect --ops,
@@ -61,6 +64,7 @@ examples:
   scripts/repro 0x1d --swarm off --replicas 3
   scripts/repro 1 --mutant evict_tie_slot --minimize
   scripts/repro 0x1d --report > bug.md
+  scripts/repro --entropy corpus/regressions/fuzz_sim/NAME --minimize
 """
 
 
@@ -80,6 +84,7 @@ def say(message):
 
 class Options:
     seed = None
+    entropy = None  # --entropy FILE, absolute: the run's identity instead of a seed
     minimize = report = False
     mutant = sim = None
     build_root = os.path.join(ROOT, "build-mutants")
@@ -110,21 +115,24 @@ def parse_args(argv):
                 i += 1
             value = inline if has_inline else argv[i]
             set_option(o, flag, value)
-        elif o.seed is None and not arg.startswith("-"):
+        elif o.seed is None and o.entropy is None and not arg.startswith("-"):
             try:
                 o.seed = seeds.parse_seed(arg)
             except ValueError:
                 usage_error(f"bad seed '{arg}' (decimal or 0x hex, below 2^64)")
-        elif o.seed is None:
-            usage_error(f"SEED comes before simulator arguments such as '{arg}'")
+        elif o.seed is None and o.entropy is None:
+            usage_error(f"SEED (or --entropy FILE) comes before simulator arguments such as "
+                        f"'{arg}'")
         else:
             if flag in NOT_FOR_THE_SIMULATOR:
                 usage_error(f"{flag} is set by scripts/repro (the seed is SEED; the trace "
                             "goes to the build's traces/)")
             o.sim_args.append(arg)
         i += 1
-    if o.seed is None:
-        usage_error("SEED is missing")
+    if o.seed is None and o.entropy is None:
+        usage_error("SEED (or --entropy FILE) is missing")
+    if o.seed is not None and o.entropy is not None:
+        usage_error("SEED and --entropy FILE do not go together: the file is the seed")
     if o.mutant and o.sim:
         usage_error("--mutant and --sim do not go together")
     o.minimize = o.minimize or o.report
@@ -143,6 +151,10 @@ def set_option(o, flag, value):
         o.sim = value
     elif flag == "--build-root":
         o.build_root = os.path.abspath(value)
+    elif flag == "--entropy":
+        if not os.path.isfile(value) or not os.access(value, os.R_OK):
+            usage_error(f"--entropy {value} is not a readable file")
+        o.entropy = os.path.abspath(value)
     else:
         if not value.isdigit() or int(value) < 1:
             usage_error(f"{flag} needs a positive integer, got '{value}'")
@@ -178,18 +190,36 @@ def relative(path):
 
 # ---- running ----
 
+def identity(o):
+    """The simulator arguments that name the run: --seed, or --entropy FILE."""
+    return ["--entropy", o.entropy] if o.entropy else ["--seed", f"0x{o.seed:016x}"]
+
+
+def label(o):
+    """The run in words: 'seed 0x1d' or 'entropy FILE'."""
+    return f"entropy {relative(o.entropy)}" if o.entropy else f"seed 0x{o.seed:x}"
+
+
+def trace_name(o, suffix=""):
+    if o.entropy:
+        stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in os.path.basename(o.entropy))
+        return f"entropy-{stem}{suffix}.txt"
+    return f"seed-0x{o.seed:x}{suffix}.txt"
+
+
 class Runner:
     """Runs the simulator on one seed; remembers every answer (runs are deterministic)."""
 
-    def __init__(self, sim, seed, base_args, timeout):
-        self.sim, self.seed, self.base_args, self.timeout = sim, seed, base_args, timeout
+    def __init__(self, sim, identity_args, base_args, timeout):
+        self.sim, self.identity, self.base_args, self.timeout = (sim, identity_args, base_args,
+                                                                 timeout)
         self.cache, self.runs = {}, 0
         self.quiet_stdout = False  # --report: the simulator's own lines go to standard error
         self.env = dict(os.environ)
         self.env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1")  # ubsan signatures
 
     def argv(self, knobs):
-        return ["--seed", f"0x{self.seed:016x}", *self.base_args,
+        return [*self.identity, *self.base_args,
                 *[part for flag, value in knobs for part in (f"--{flag}", str(value))]]
 
     def verdict(self, knobs):
@@ -386,8 +416,7 @@ def describe_shrink(params, before, after, ops_failed, events_before, events_aft
 
 
 def command_line(sim, runner, knobs, base_args):
-    return " ".join(shlex.quote(a) for a in [relative(sim), "--seed", f"0x{runner.seed:016x}",
-                                             *base_args,
+    return " ".join(shlex.quote(a) for a in [relative(sim), *runner.identity, *base_args,
                                              *[p for k, v in knobs for p in (f"--{k}", str(v))]])
 
 
@@ -397,7 +426,9 @@ def repro_line(o, knobs, base_args):
         extra += [f"--build-root {shlex.quote(relative(o.build_root))}"]
     extra += [f"--sim {shlex.quote(os.path.abspath(o.sim))}"] if o.sim else []
     args = [*base_args, *[p for k, v in knobs for p in (f"--{k}", str(v))]]
-    return " ".join([f"scripts/repro 0x{o.seed:x}", *extra, *map(shlex.quote, args)])
+    first = f"scripts/repro --entropy {shlex.quote(o.entropy)}" if o.entropy else \
+        f"scripts/repro 0x{o.seed:x}"
+    return " ".join([first, *extra, *map(shlex.quote, args)])
 
 
 def user_knobs(sim_args, config):
@@ -429,7 +460,7 @@ def minimize(o, sim, directory, original_trace, description):
     except simulator.SimulatorError as error:
         say(str(error))
         return EXIT_ENVIRONMENT, None
-    probe = Runner(sim, o.seed, o.sim_args, timeout=600)
+    probe = Runner(sim, identity(o), o.sim_args, timeout=600)
     code, signature, result = probe.verdict([])
     if code == 0:
         say("the seed passes: nothing to minimize")
@@ -449,19 +480,19 @@ def minimize(o, sim, directory, original_trace, description):
     knobs, base_args = user_knobs(o.sim_args, config)
     config.update(knobs)
     seconds = (result or {}).get("duration_ms", 1000) / 1000
-    runner = Runner(sim, o.seed, base_args, timeout=max(30, 20 * seconds))
+    runner = Runner(sim, identity(o), base_args, timeout=max(30, 20 * seconds))
     runner.cache[tuple((k, v) for k, v in config.items() if k in knobs)] = (code, signature,
                                                                                result)
     failure_op = ((result or {}).get("failure") or {}).get("op")
-    say(f"minimizing seed 0x{o.seed:x}, signature {signature} ({description})")
+    say(f"minimizing {label(o)}, signature {signature} ({description})")
     minimizer = Minimizer(runner, params, signature, config, knobs, failure_op, o.max_runs)
     minimal = minimizer.run()
     final_knobs, final_base = faults_off(params, minimizer.knobs(minimal), base_args)
-    final = Runner(sim, o.seed, final_base, timeout=runner.timeout)
+    final = Runner(sim, identity(o), final_base, timeout=runner.timeout)
     if final.verdict(final_knobs)[1] != signature:  # --faults off changed something after all
         final_knobs, final_base = minimizer.knobs(minimal), base_args
-        final = Runner(sim, o.seed, final_base, timeout=runner.timeout)
-    trace = os.path.join(directory, "traces", f"seed-0x{o.seed:x}-minimal.txt")
+        final = Runner(sim, identity(o), final_base, timeout=runner.timeout)
+    trace = os.path.join(directory, "traces", trace_name(o, "-minimal"))
     final.quiet_stdout = o.report
     status = final.traced(final_knobs, trace)
     minimal_lines = trace_lines(trace)
@@ -492,13 +523,14 @@ def markdown(o, description, info, tail):
     dirty = seeds.git("status", "--porcelain", "--untracked-files=no")
     failure = info["failure"]
     rows = [("commit", f"`{commit}`" + (" with uncommitted changes" if dirty else "")),
-            ("build", description), ("seed", f"`0x{o.seed:016x}`"),
+            ("build", description),
+            ("entropy", f"`{relative(o.entropy)}`") if o.entropy else ("seed", f"`0x{o.seed:016x}`"),
             ("signature", f"`{info['signature']}`")]
     if failure.get("message"):
         first = failure["message"].splitlines()[0]
         died = info["signature"].split(":")[0] in ("assert", "asan", "ubsan", "signal", "exit")
         rows.append(("abort" if died else "first divergence", first))
-    out = [f"## Simulator failure `{info['signature']}` (seed 0x{o.seed:x})", "",
+    out = [f"## Simulator failure `{info['signature']}` ({label(o)})", "",
            "| | |", "|---|---|", *[f"| {k} | {v} |" for k, v in rows], "",
            "### Reproduce", "", "```sh", info["repro"], "# or, without the script:",
            info["after"], "```", "",
@@ -519,8 +551,8 @@ def main(argv):
     o = parse_args(argv)
     sim, directory, description = simulator_of(o)
     os.makedirs(os.path.join(directory, "traces"), exist_ok=True)
-    trace = os.path.join(directory, "traces", f"seed-0x{o.seed:x}.txt")
-    runner = Runner(sim, o.seed, o.sim_args, timeout=None)
+    trace = os.path.join(directory, "traces", trace_name(o))
+    runner = Runner(sim, identity(o), o.sim_args, timeout=None)
     runner.quiet_stdout = o.report
     status = runner.traced([], trace)
     lines = trace_lines(trace)
@@ -530,7 +562,7 @@ def main(argv):
     if not o.minimize or status in (EXIT_USAGE, EXIT_ENVIRONMENT):
         return status
     if status == 0:
-        say("the seed passes: nothing to minimize")
+        say(f"the {label(o).split()[0]} passes: nothing to minimize")
         return 0
     status, info = minimize(o, sim, directory, trace, description)
     if o.report and info:
