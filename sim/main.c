@@ -632,11 +632,8 @@ int main(int argc, char **argv) {
     if (o.bench) return sim_bench(o.bench_seconds);
     status = check_overrides(&o);
     if (status >= 0) return status;
-    if (o.entropy_path != NULL) {
-        status = read_entropy(&o);
-        if (status != EXIT_OK) return status;
-    }
-    status = run_seeds(&o);
+    status = o.entropy_path != NULL ? read_entropy(&o) : EXIT_OK;
+    if (status == EXIT_OK) status = run_seeds(&o);
     free(o.entropy);
     return status;
 }

@@ -121,8 +121,8 @@ def parse_args(argv):
             except ValueError:
                 usage_error(f"bad seed '{arg}' (decimal or 0x hex, below 2^64)")
         elif o.seed is None and o.entropy is None:
-            usage_error(f"SEED (or --entropy FILE) comes before simulator arguments such as "
-                        f"'{arg}'")
+            usage_error(f"SEED comes before simulator arguments such as '{arg}' "
+                        "(or --entropy FILE does)")
         else:
             if flag in NOT_FOR_THE_SIMULATOR:
                 usage_error(f"{flag} is set by scripts/repro (the seed is SEED; the trace "
