@@ -46,7 +46,7 @@ struct client_sessions {
     uint64_t *sessions;
 
     /* client -> slot: open addressing, linear probing, backward-shift deletion (no
-     * tombstones, so probe lengths do not grow with churn), at most half full. Never
+     * tombstones, so probe lengths do not grow with churn), at most a quarter full. Never
      * iterated. */
     cs_index_entry *index;
     uint32_t index_mask;
@@ -86,16 +86,17 @@ void cs_free_clear(client_sessions *table, uint32_t slot);
 uint32_t cs_order_build(client_sessions *table, uint32_t slots_end, uint64_t commit_min,
                         uint64_t commit_max);
 
-/* The seeded hash of the index. */
+/*
+ * The seeded hash of the index: one 64x64 -> 128-bit multiply of the client's halves, each
+ * mixed with the seed, folded to 64 bits (the multiply-and-fold step of wyhash). The second
+ * factor is made odd, so that the low bits of the product are a permutation of the first
+ * factor's: consecutive client ids get distinct homes.
+ */
 static inline uint64_t cs_hash(uint64_t seed, uint64_t lo, uint64_t hi) {
-    uint64_t x = lo ^ seed;
-    x ^= (hi + 0x9e3779b97f4a7c15u) * 0xc2b2ae3d27d4eb4fu;
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdu;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53u;
-    x ^= x >> 33;
-    return x;
+    uint64_t a = lo ^ seed ^ 0xa0761d6478bd642fu;
+    uint64_t b = (hi ^ seed ^ 0xe7037ed1a0b428dbu) | 1;
+    __extension__ unsigned __int128 product = (unsigned __int128)a * b;
+    return (uint64_t)product ^ (uint64_t)(product >> 64);
 }
 
 #endif
