@@ -23,8 +23,8 @@ extern "C" {
 
 enum {
     CLIENT_SESSIONS_CLIENTS_MAX_LIMIT = 1u << 20,
-    /* Bytes per slot in the encoding: a 256-byte header and a u64 session. */
-    CLIENT_SESSIONS_SLOT_ENCODED_SIZE = 264,
+    /* Bytes per slot in the encoding: a header and a u64 session, 264. */
+    CLIENT_SESSIONS_SLOT_ENCODED_SIZE = VSR_HEADER_SIZE + sizeof(uint64_t),
 };
 
 typedef struct client_sessions client_sessions;
