@@ -124,7 +124,9 @@ static void op_request(ops *o, fuzz_reader *in, bool wide) {
     uint64_t commit = read_commit(o, in, wide);
     if (slot == VSR_SLOT_NONE) return;
     const model_slot *s = &o->model.slots[slot];
-    if (commit <= o->commit_max || commit <= s->header.commit || commit_taken(&o->model, commit, slot)) return;
+    if (commit <= o->commit_max || commit <= s->header.commit ||
+        commit_taken(&o->model, commit, slot))
+        return;
     uint32_t request = s->header.request + 1;
     if (request == 0) request = 1;
     vsr_header_reply reply = fuzz_reply(s->header.client, commit, request, o->salt++);

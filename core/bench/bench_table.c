@@ -167,27 +167,27 @@ static void fixture_deinit(fixture *f) {
  * reading the clock once per OPS_PER_CLOCK_READ operations, until seconds_min passes; the
  * best ns/op of `repeats` such runs.
  */
-#define MEASURE(f, result, body)                                                     \
-    do {                                                                             \
-        uint32_t passes_ = OPS_PER_CLOCK_READ / (f)->clients_max;                    \
-        if (passes_ == 0) passes_ = 1;                                               \
-        double best_ = 1e30;                                                         \
-        for (int r_ = 0; r_ < repeats; r_++) {                                       \
-            uint64_t ops_ = 0;                                                       \
-            double start_ = now(), elapsed_;                                         \
-            do {                                                                     \
-                for (uint32_t p_ = 0; p_ < passes_; p_++) {                          \
-                    for (uint32_t k = 0; k < (f)->clients_max; k++) {                \
-                        body;                                                        \
-                    }                                                                \
-                }                                                                    \
-                ops_ += (uint64_t)passes_ * (f)->clients_max;                        \
-                elapsed_ = now() - start_;                                           \
-            } while (elapsed_ < seconds_min);                                        \
-            double ns_ = elapsed_ * 1e9 / (double)ops_;                              \
-            if (ns_ < best_) best_ = ns_;                                            \
-        }                                                                            \
-        (result) = best_;                                                            \
+#define MEASURE(f, result, body)                                      \
+    do {                                                              \
+        uint32_t passes_ = OPS_PER_CLOCK_READ / (f)->clients_max;     \
+        if (passes_ == 0) passes_ = 1;                                \
+        double best_ = 1e30;                                          \
+        for (int r_ = 0; r_ < repeats; r_++) {                        \
+            uint64_t ops_ = 0;                                        \
+            double start_ = now(), elapsed_;                          \
+            do {                                                      \
+                for (uint32_t p_ = 0; p_ < passes_; p_++) {           \
+                    for (uint32_t k = 0; k < (f)->clients_max; k++) { \
+                        body;                                         \
+                    }                                                 \
+                }                                                     \
+                ops_ += (uint64_t)passes_ * (f)->clients_max;         \
+                elapsed_ = now() - start_;                            \
+            } while (elapsed_ < seconds_min);                         \
+            double ns_ = elapsed_ * 1e9 / (double)ops_;               \
+            if (ns_ < best_) best_ = ns_;                             \
+        }                                                             \
+        (result) = best_;                                             \
     } while (0)
 
 enum { GET, PUT_UPDATE, EVICTEE, EVICT_INSERT, REMOVE, PUT_INSERT_AFTER_REMOVE, OPERATIONS };
@@ -219,7 +219,8 @@ static void bench_remove_insert(uint32_t clients_max, double *remove_ns, double 
             }
             double before = now();
             for (uint32_t t = 0; t < tables; t++) {
-                for (uint32_t k = 0; k < count; k++) client_sessions_remove(f[t].table, f[t].keys[k]);
+                for (uint32_t k = 0; k < count; k++)
+                    client_sessions_remove(f[t].table, f[t].keys[k]);
             }
             double middle = now();
             for (uint32_t t = 0; t < tables; t++) {
@@ -237,8 +238,10 @@ static void bench_remove_insert(uint32_t clients_max, double *remove_ns, double 
             ops += (uint64_t)count * tables;
             offset = (offset + count) % clients_max;
         } while (now() - start < seconds_min);
-        if (remove_total * 1e9 / (double)ops < remove_best) remove_best = remove_total * 1e9 / (double)ops;
-        if (insert_total * 1e9 / (double)ops < insert_best) insert_best = insert_total * 1e9 / (double)ops;
+        if (remove_total * 1e9 / (double)ops < remove_best)
+            remove_best = remove_total * 1e9 / (double)ops;
+        if (insert_total * 1e9 / (double)ops < insert_best)
+            insert_best = insert_total * 1e9 / (double)ops;
     }
     /* The new clients took the slots the removes freed: clients[] still names every slot. */
     for (uint32_t t = 0; t < tables; t++) {
@@ -495,8 +498,9 @@ int main(int argc, char **argv) {
             repeats = 2;
         } else if (strcmp(argv[i], "--clients") == 0 && i + 1 < argc) {
             if (!parse_capacities(argv[++i], capacities, &capacity_count)) {
-                fprintf(stderr, "bench_table: --clients takes numbers in 1..%u separated by "
-                                "commas, not '%s'\n",
+                fprintf(stderr,
+                        "bench_table: --clients takes numbers in 1..%u separated by "
+                        "commas, not '%s'\n",
                         (unsigned)CLIENT_SESSIONS_CLIENTS_MAX_LIMIT, argv[i]);
                 return 2;
             }

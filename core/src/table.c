@@ -91,8 +91,7 @@ static inline index_probe index_find(const client_sessions *table, vsr_u128 clie
 }
 
 /* Fills the empty entry where probe ended with client -> slot. */
-static void index_place(client_sessions *table, index_probe probe, vsr_u128 client,
-                        uint32_t slot) {
+static void index_place(client_sessions *table, index_probe probe, vsr_u128 client, uint32_t slot) {
     CS_ASSERT(probe.slot == VSR_SLOT_NONE);
     CS_ASSERT(slot < table->clients_max);
     cs_index_entry *entry = &table->index[probe.position];
@@ -146,7 +145,7 @@ static void free_set(client_sessions *table, uint32_t slot) {
         uint64_t *word = &table->free_levels[level][bit / 64];
         uint64_t before = *word;
         uint64_t mask = UINT64_C(1) << (bit % 64);
-        CS_ASSERT(level > 0 || (before & mask) == 0);
+        if (level == 0) CS_ASSERT((before & mask) == 0);
         *word = before | mask;
         /* A word that had a bit set is marked in the level above already. */
         if (before != 0) return;
@@ -379,11 +378,11 @@ uint32_t cs_order_build(client_sessions *table, uint32_t slots_end, uint64_t com
     uint32_t count = table->count;
     CS_ASSERT(slots_end <= table->clients_max);
     CS_ASSERT(count <= slots_end);
-    CS_ASSERT(count == 0 || commit_min <= commit_max);
+    if (count > 0) CS_ASSERT(commit_min <= commit_max);
     uint64_t *keys = table->order_scratch;
     uint64_t *scratch = keys + table->clients_max;
-    order_builder builder = {table->links, table->clients_max, table->clients_max, 0,
-                             VSR_SLOT_NONE, false};
+    order_builder builder = {table->links, table->clients_max, table->clients_max, 0, VSR_SLOT_NONE,
+                             false};
     uint64_t range = count == 0 ? 0 : commit_max - commit_min;
     if (range >> ORDER_COMMIT_BITS == 0) {
         /* Pack each commit above its slot: the i-th key belongs to the i-th occupied slot. */
@@ -397,8 +396,7 @@ uint32_t cs_order_build(client_sessions *table, uint32_t slots_end, uint64_t com
         CS_ASSERT(occupied == count);
         const uint64_t *sorted = sort_radix(keys, scratch, count, bits_of(range));
         for (uint32_t i = 0; i < count; i++) {
-            order_add(&builder, (uint32_t)(sorted[i] & ORDER_SLOT_MASK),
-                      sorted[i] >> CS_SLOT_BITS);
+            order_add(&builder, (uint32_t)(sorted[i] & ORDER_SLOT_MASK), sorted[i] >> CS_SLOT_BITS);
         }
     } else {
         /* Commits too far apart to pack beside a slot (more than 2^44): sort records of
@@ -589,8 +587,8 @@ static void reply_assert_storable(const client_sessions *table, uint64_t session
 }
 
 /* A new client: the lowest free slot, the tail of the eviction order. */
-static uint32_t put_insert(client_sessions *table, uint64_t session,
-                           const vsr_header_reply *reply, index_probe probe) {
+static uint32_t put_insert(client_sessions *table, uint64_t session, const vsr_header_reply *reply,
+                           index_probe probe) {
     CS_ASSERT(table->count < table->clients_max);
     uint32_t slot = free_lowest(table);
     CS_ASSERT(slot != VSR_SLOT_NONE);
