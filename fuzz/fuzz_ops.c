@@ -188,7 +188,7 @@ static void op_roundtrip(ops *o, fuzz_reader *in, bool variant) {
                "decode then encode changed the bytes");
     FUZZ_CHECK(client_sessions_count(copy) == o->model.count, "decoded count %u, model %u",
                client_sessions_count(copy), o->model.count);
-    if (variant) { /* carry on with the decoded table: its index and heap must work too */
+    if (variant) { /* carry on with the decoded table: its index and order must work too */
         client_sessions *old = o->table;
         o->table = copy;
         copy = old;
