@@ -70,8 +70,6 @@ struct client_sessions {
 /* Empties the index, the free bitmaps, the eviction list and the count, and forgets the
  * largest commit; leaves the slot arrays alone. */
 void cs_clear_derived(client_sessions *table);
-/* Starts loading the index entry where a probe for client begins (batch work hides latency). */
-void cs_index_prefetch(const client_sessions *table, vsr_u128 client);
 /* Adds client -> slot unless client is indexed already (then false, nothing changes). */
 bool cs_index_insert(client_sessions *table, vsr_u128 client, uint32_t slot);
 void cs_free_clear(client_sessions *table, uint32_t slot);
@@ -97,6 +95,20 @@ static inline uint64_t cs_hash(uint64_t seed, uint64_t lo, uint64_t hi) {
     uint64_t b = (hi ^ seed ^ 0xe7037ed1a0b428dbu) | 1;
     __extension__ unsigned __int128 product = (unsigned __int128)a * b;
     return (uint64_t)product ^ (uint64_t)(product >> 64);
+}
+
+/* Where a probe for the client (lo, hi) starts. */
+static inline uint32_t cs_index_home(const client_sessions *table, uint64_t lo, uint64_t hi) {
+    return (uint32_t)cs_hash(table->hash_seed, lo, hi) & table->index_mask;
+}
+
+/* Starts loading the index entry where a probe for client begins (batch work hides latency):
+ * both lines, for the entries that straddle two. */
+static inline void cs_index_prefetch(const client_sessions *table, vsr_u128 client) {
+    const cs_index_entry *entry =
+        &table->index[cs_index_home(table, VSR_U128_LO(client), VSR_U128_HI(client))];
+    __builtin_prefetch(entry);
+    __builtin_prefetch((const char *)(entry + 1) - 1);
 }
 
 #endif
