@@ -93,7 +93,7 @@ uint32_t client_sessions_put(client_sessions *table, uint64_t session,
  * least recently put. */
 vsr_u128 client_sessions_evictee(const client_sessions *table);
 
-/* Frees the slot of client (which must be present) and zeroes it. */
+/* Frees the slot of client (which must be present): the slot encodes as zeros again. */
 void client_sessions_remove(client_sessions *table, vsr_u128 client);
 
 /* Occupied slots in slot order. */

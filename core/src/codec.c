@@ -12,11 +12,18 @@ uint64_t client_sessions_encode_size(uint32_t clients_max) {
 void client_sessions_encode(const client_sessions *table, void *out, uint64_t out_size) {
     uint64_t clients_max = table->clients_max;
     CS_ASSERT(out_size == client_sessions_encode_size(table->clients_max));
-    /* The slot arrays are kept in the encoded layout, and free slots are kept zero. */
+    /* The slot arrays are kept in the encoded layout. */
     uint8_t *bytes = out;
     memcpy(bytes, table->headers, clients_max * sizeof(vsr_header_reply));
     memcpy(bytes + clients_max * sizeof(vsr_header_reply), table->sessions,
            clients_max * sizeof(uint64_t));
+    /* A free slot's header may still hold a removed client's bytes (remove leaves them for
+     * the next put to overwrite): a free slot is encoded as zeros. A full table has none. */
+    if (table->count == table->clients_max) return;
+    for (uint32_t slot = 0; slot < table->clients_max; slot++) {
+        if (table->sessions[slot] != 0) continue;
+        memset(bytes + (uint64_t)slot * sizeof(vsr_header_reply), 0, sizeof(vsr_header_reply));
+    }
 }
 
 static vsr_error error_at(vsr_error_code code, uint32_t slot) {

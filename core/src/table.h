@@ -41,7 +41,9 @@ struct client_sessions {
     uint64_t commit_max;
 
     /* Slot order, exactly the layout of the encoding (docs/FORMAT.md 3): encode is two
-     * copies. Free slots are kept all zero. */
+     * copies. A free slot has session 0; its header is zero, or the last bytes of a client
+     * removed from it (remove leaves them for the next put to overwrite; encode writes a
+     * free slot as zeros). */
     vsr_header_reply *headers;
     uint64_t *sessions;
 

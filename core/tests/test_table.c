@@ -62,12 +62,21 @@ static void test_basic_operations(void) {
     CHECK_EQ_U64(client_sessions_slot_for_header(table, &r1), VSR_SLOT_NONE);
     CHECK_EQ_U64(client_sessions_count(table), 2);
 
-    /* Remove frees and zeroes the slot; the next new client takes the lowest free slot. */
+    /* Remove frees the slot, which encodes as zeros again (the table keeps the removed
+     * header's bytes until a put overwrites them); the next new client takes the lowest
+     * free slot, and all of it. */
     client_sessions_remove(table, 11);
     CHECK_EQ_U64(client_sessions_count(table), 1);
     CHECK_EQ_U64(client_sessions_slot_for_client(table, 11), VSR_SLOT_NONE);
+    uint8_t encoded[4 * CLIENT_SESSIONS_SLOT_ENCODED_SIZE];
+    const uint8_t header_zero[VSR_HEADER_SIZE] = {0};
+    client_sessions_encode(table, encoded, sizeof(encoded));
+    CHECK(memcmp(encoded, header_zero, VSR_HEADER_SIZE) == 0);
+    CHECK(memcmp(encoded + VSR_HEADER_SIZE, &r2, VSR_HEADER_SIZE) == 0);
     vsr_header_reply r3 = fixture_reply(33, 10, 0);
     CHECK_EQ_U64(client_sessions_put(table, 10, &r3), 0);
+    client_sessions_encode(table, encoded, sizeof(encoded));
+    CHECK(memcmp(encoded, &r3, VSR_HEADER_SIZE) == 0);
 
     /* Fill, then evictee is the smallest commit, not the lowest slot. */
     vsr_header_reply r4 = fixture_reply(44, 11, 0);
@@ -91,7 +100,7 @@ static void test_basic_operations(void) {
     client_sessions_reset(table);
     CHECK_EQ_U64(client_sessions_count(table), 0);
     CHECK_EQ_U64(client_sessions_slot_for_client(table, 22), VSR_SLOT_NONE);
-    uint8_t encoded[4 * 264], zero[4 * 264] = {0};
+    uint8_t zero[4 * CLIENT_SESSIONS_SLOT_ENCODED_SIZE] = {0};
     client_sessions_encode(table, encoded, sizeof(encoded));
     CHECK(memcmp(encoded, zero, sizeof(zero)) == 0);
     client_sessions_deinit(table);
