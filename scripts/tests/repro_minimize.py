@@ -18,7 +18,7 @@ mutant = ["--mutant", "evict_tie_slot", "--build-root", build_root]
 # decision.evictee: seed 1 today, whatever a change to the workload makes it tomorrow.
 built = subprocess.run([script, "1", *mutant], capture_output=True, text=True, timeout=600)
 assert built.returncode in (0, 1), f"repro exited {built.returncode}\n{built.stderr[-3000:]}"
-sim = os.path.join(build_root, "evict_tie_slot", "sim", "client-sessions-sim")
+sim = os.path.join(build_root, "evict_tie_slot", "build", "sim", "client-sessions-sim")
 sweep = subprocess.run([sim, "--seeds", "1..64", "--json"], capture_output=True, text=True,
                        timeout=120)
 failing = [r for r in map(json.loads, sweep.stdout.splitlines())
