@@ -39,6 +39,11 @@
  *   Commits are distinct (put's precondition; decode's duplicate_commit rule), so the
  *   order is a total order and the list is unique.
  *
+ * - A removed client's header stays in its slot until a put overwrites it: nearly always at
+ *   once, with the register that caused the eviction. Encode writes a free slot as zeros
+ *   (a full table has none), so remove stores 8 bytes (the session) where it used to zero
+ *   256.
+ *
  * Memory, all allocated by client_sessions_init, per client: the slots (a 256-byte header
  * and an 8-byte session, the encoding's layout), the index (96 to 192 bytes), a link (8),
  * decode's sort scratch (16) and the free bitmaps (1/8 and less). At 2^20 clients: 264 MiB
