@@ -4,7 +4,10 @@
  * Input: byte 0 picks clients_max (1..8), byte 1 the hash seed, then a program
  * of operations, each an opcode byte and its operands (fuzz_reader gives zeros
  * past the end). Opcode bits 0-2 choose the operation; bit 7 widens operands
- * (full 128-bit clients, 64-bit commits); bit 6 is a per-operation variant.
+ * (full 128-bit clients, 64-bit commits); bit 6 is a per-operation variant. A
+ * commit operand is read as an offset above the largest commit put so far (since the
+ * start, a reset, or the decode a roundtrip carries on with): a replica commits in order,
+ * and put requires every commit to be larger than any before it.
  *
  *   0 register     client, commit        new client, session = commit (variant: an
  *                                        older session, a non-register reply)
@@ -15,7 +18,7 @@
  *                                        (testing/apply.h) on the core and the model:
  *                                        a registration when request is 0, else that
  *                                        request; its commit is gap + 1 above every
- *                                        commit in the table and the last one
+ *                                        commit the table has seen
  *   4 get          client                get, slot_for_client, slot_for_header
  *   5 roundtrip    seed byte             encode, decode into a table with another
  *                                        seed (variant: carry on with that table)
@@ -26,8 +29,8 @@
  * duplicate, stale, rejected as evicted, evicting on a full table): the core's
  * decision must be the model's, and the core consistent with itself.
  *
- * Operations the core's contract forbids (a commit not larger than the
- * client's last, a commit another client holds, a new client on a full table,
+ * Operations the core's contract forbids (a commit not larger than every
+ * commit before it, a commit another client holds, a new client on a full table,
  * an existing client registering again, evictee on a table not full) are
  * skipped here, judged by the model, and never reach the core's assertions.
  * After every operation the core and the model must agree: every answer, the
@@ -49,7 +52,7 @@ typedef struct ops {
     uint8_t *model_bytes;
     size_t encoded_size;
     uint64_t salt;
-    uint64_t commit_last; /* of the last commit operation: op numbers only grow */
+    uint64_t commit_max; /* the largest commit the table has seen: puts go above it */
 } ops;
 
 static vsr_u128 read_client(fuzz_reader *in, bool wide) {
@@ -59,8 +62,20 @@ static vsr_u128 read_client(fuzz_reader *in, bool wide) {
     return client == 0 ? 1 : client;
 }
 
-static uint64_t read_commit(fuzz_reader *in, bool wide) {
-    return wide ? fuzz_read(in, 8) : fuzz_read(in, 2);
+/* The commit operand above o->commit_max; 0 (not a valid commit) when it would wrap. */
+static uint64_t read_commit(const ops *o, fuzz_reader *in, bool wide) {
+    uint64_t offset = wide ? fuzz_read(in, 8) : fuzz_read(in, 2);
+    if (offset > UINT64_MAX - o->commit_max) return 0;
+    return o->commit_max + offset;
+}
+
+static uint64_t model_commit_max(const model *m) {
+    uint64_t commit_max = 0;
+    for (uint32_t slot = 0; slot < m->clients_max; slot++) {
+        if (m->slots[slot].session == 0) continue;
+        if (m->slots[slot].header.commit > commit_max) commit_max = m->slots[slot].header.commit;
+    }
+    return commit_max;
 }
 
 static bool commit_taken(const model *m, uint64_t commit, uint32_t except_slot) {
@@ -84,7 +99,9 @@ static uint32_t select_slot(const model *m, uint64_t selector) {
 }
 
 static void put_both(ops *o, uint64_t session, const vsr_header_reply *reply) {
+    FUZZ_CHECK(reply->commit > o->commit_max, "a put below the largest commit reached the core");
     uint32_t core_slot = client_sessions_put(o->table, session, reply);
+    o->commit_max = reply->commit;
     uint32_t expected = model_put(&o->model, session, reply);
     FUZZ_CHECK(core_slot == expected, "put commit %llu: core slot %u, model slot %u",
                (unsigned long long)reply->commit, core_slot, expected);
@@ -97,9 +114,9 @@ static void remove_both(ops *o, vsr_u128 client) {
 
 static void op_register(ops *o, fuzz_reader *in, bool wide, bool variant) {
     vsr_u128 client = read_client(in, wide);
-    uint64_t commit = read_commit(in, wide);
+    uint64_t commit = read_commit(o, in, wide);
     uint64_t back = fuzz_read(in, 1);
-    if (commit == 0 || commit_taken(&o->model, commit, VSR_SLOT_NONE)) return;
+    if (commit <= o->commit_max || commit_taken(&o->model, commit, VSR_SLOT_NONE)) return;
     if (model_slot_for_client(&o->model, client) != VSR_SLOT_NONE) return;
     if (o->model.count == o->clients_max) return;
     uint64_t session = commit;
@@ -114,10 +131,12 @@ static void op_register(ops *o, fuzz_reader *in, bool wide, bool variant) {
 
 static void op_request(ops *o, fuzz_reader *in, bool wide) {
     uint32_t slot = select_slot(&o->model, fuzz_read(in, 1));
-    uint64_t commit = read_commit(in, wide);
+    uint64_t commit = read_commit(o, in, wide);
     if (slot == VSR_SLOT_NONE) return;
     const model_slot *s = &o->model.slots[slot];
-    if (commit <= s->header.commit || commit_taken(&o->model, commit, slot)) return;
+    if (commit <= o->commit_max || commit <= s->header.commit ||
+        commit_taken(&o->model, commit, slot))
+        return;
     uint32_t request = s->header.request + 1;
     if (request == 0) request = 1;
     vsr_header_reply reply = testing_reply_salted(s->header.client, commit, request, o->salt++);
@@ -146,14 +165,11 @@ static void op_commit(ops *o, fuzz_reader *in, bool wide) {
     vsr_u128 client = read_client(in, wide);
     uint32_t request = (uint32_t)fuzz_read(in, 1);
     uint64_t gap = fuzz_read(in, 1);
-    uint64_t commit_max = o->commit_last;
-    for (uint32_t slot = 0; slot < o->clients_max; slot++) {
-        const model_slot *s = &o->model.slots[slot];
-        if (s->session != 0 && s->header.commit > commit_max) commit_max = s->header.commit;
-    }
-    if (commit_max > UINT64_MAX - 1 - gap) return; /* no commit above them all */
-    o->commit_last = commit_max + 1 + gap;
-    vsr_header_reply op = testing_reply_salted(client, o->commit_last, request, o->salt++);
+    /* Op numbers only grow: the commit is above every commit the table has seen. */
+    if (o->commit_max > UINT64_MAX - 1 - gap) return; /* no commit above them all */
+    uint64_t commit = o->commit_max + 1 + gap;
+    o->commit_max = commit;
+    vsr_header_reply op = testing_reply_salted(client, commit, request, o->salt++);
     apply_decision expected, decided;
     apply_model(&o->model, &op, &expected);
     const char *anomaly = apply_core(o->table, &op, &decided, o->core_bytes);
@@ -212,10 +228,12 @@ static void op_roundtrip(ops *o, fuzz_reader *in, bool variant) {
                "decode then encode changed the bytes");
     FUZZ_CHECK(client_sessions_count(copy) == o->model.count, "decoded count %u, model %u",
                client_sessions_count(copy), o->model.count);
-    if (variant) { /* carry on with the decoded table: its index and heap must work too */
+    if (variant) { /* carry on with the decoded table: its index and order must work too */
         client_sessions *old = o->table;
         o->table = copy;
         copy = old;
+        /* The decoded table knows only the commits it holds: puts may start just above. */
+        o->commit_max = model_commit_max(&o->model);
     }
     client_sessions_deinit(copy);
 }
@@ -294,6 +312,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             if (variant) {
                 client_sessions_reset(o.table);
                 model_reset(&o.model);
+                o.commit_max = 0;
             } else {
                 op_iterate(&o);
             }

@@ -7,10 +7,17 @@
  * of a new client, evictee, encoding) depends only on the operations applied
  * and clients_max, never on hash_seed, hash order or addresses.
  *
- * Programmer errors (a put with a smaller commit, evictee on a table that is
- * not full, removing an absent client) are assertions that stay on in every
- * build. Bytes from outside go through client_sessions_decode, which returns
- * an error value and never asserts on them.
+ * Programmer errors (a put whose commit is not larger than every commit
+ * before it, evictee on a table that is not full, removing an absent client)
+ * are assertions that stay on in every build. Bytes from outside go through
+ * client_sessions_decode, which returns an error value and never asserts on
+ * them.
+ *
+ * Assertions whose cost is comparable to the operation itself form a verify
+ * tier: put checks the whole reply header, its checksum included (about as
+ * long as the put). They are compiled in when the build's `verify` option is
+ * on: `-Dverify=auto` (the default) means every buildtype but release, so
+ * tests and debug builds check them and release builds do not pay for them.
  */
 #ifndef CLIENT_SESSIONS_H
 #define CLIENT_SESSIONS_H
@@ -23,8 +30,8 @@ extern "C" {
 
 enum {
     CLIENT_SESSIONS_CLIENTS_MAX_LIMIT = 1u << 20,
-    /* Bytes per slot in the encoding: a 256-byte header and a u64 session. */
-    CLIENT_SESSIONS_SLOT_ENCODED_SIZE = 264,
+    /* Bytes per slot in the encoding: a header and a u64 session, 264. */
+    CLIENT_SESSIONS_SLOT_ENCODED_SIZE = VSR_HEADER_SIZE + sizeof(uint64_t),
 };
 
 typedef struct client_sessions client_sessions;
@@ -68,18 +75,25 @@ uint32_t client_sessions_slot_for_header(const client_sessions *table,
 
 /*
  * Stores reply as the latest reply of reply->client and returns its slot.
- * An existing client keeps its slot and session (asserted equal) and must come
- * with a larger commit. A new client takes the lowest free slot; the table
- * must not be full (evict first). reply must be a valid reply header with its
- * checksum set, session != 0 and session <= commit; commits are distinct.
+ * An existing client keeps its slot and session (asserted equal). A new client
+ * takes the lowest free slot; the table must not be full (evict first). reply
+ * must be a valid reply header with its checksum set (checked in the verify
+ * tier), session != 0 and session <= commit.
+ *
+ * Commits only grow: reply->commit must be larger than every commit this table
+ * has seen, whether still in the table or removed since (asserted). A replica
+ * commits operations in order, so its puts always are. The table remembers the
+ * largest commit put since init or reset; a decode replaces it with the largest
+ * commit decoded (a failed decode, with 0, as reset does).
  */
 uint32_t client_sessions_put(client_sessions *table, uint64_t session,
                              const vsr_header_reply *reply);
 
-/* On a full table: the client whose latest reply has the smallest commit. */
+/* On a full table: the client whose latest reply has the smallest commit, the one
+ * least recently put. */
 vsr_u128 client_sessions_evictee(const client_sessions *table);
 
-/* Frees the slot of client (which must be present) and zeroes it. */
+/* Frees the slot of client (which must be present): the slot encodes as zeros again. */
 void client_sessions_remove(client_sessions *table, vsr_u128 client);
 
 /* Occupied slots in slot order. */
@@ -91,7 +105,7 @@ typedef struct client_sessions_iterator {
 void client_sessions_iterator_init(client_sessions_iterator *it, const client_sessions *table);
 bool client_sessions_iterator_next(client_sessions_iterator *it, client_sessions_entry *entry);
 
-/* 264 * clients_max. */
+/* CLIENT_SESSIONS_SLOT_ENCODED_SIZE (264) * clients_max. */
 uint64_t client_sessions_encode_size(uint32_t clients_max);
 /* Writes exactly encode_size(capacity) bytes (asserted), free slots zero. */
 void client_sessions_encode(const client_sessions *table, void *out, uint64_t out_size);

@@ -103,7 +103,7 @@ typedef struct vsr_header_block {
 } vsr_header_block;
 
 #define VSR_ASSERT_FRAME_LAYOUT(T)                                                         \
-    _Static_assert(sizeof(T) == 256, #T " size");                                          \
+    _Static_assert(sizeof(T) == VSR_HEADER_SIZE, #T " size");                              \
     _Static_assert(alignof(T) == 16, #T " alignment");                                     \
     _Static_assert(offsetof(T, checksum) == 0, #T ".checksum");                            \
     _Static_assert(offsetof(T, checksum_padding) == 16, #T ".checksum_padding");           \

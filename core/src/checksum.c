@@ -96,7 +96,8 @@ alignas(16) const uint8_t cs_aegis_state_zero[8][16] = {
 
 /* Bits of AD and message, as Finalize writes them; sizes stay below 2^61 bytes. */
 static void aegis_length_block(uint64_t ad_size, uint64_t msg_size, uint8_t out[16]) {
-    CS_ASSERT(ad_size <= UINT64_MAX / 8 && msg_size <= UINT64_MAX / 8);
+    CS_ASSERT(ad_size <= UINT64_MAX / 8);
+    CS_ASSERT(msg_size <= UINT64_MAX / 8);
     uint64_t bits[2] = {ad_size * 8, msg_size * 8};
     memcpy(out, bits, sizeof(bits)); /* little-endian host: vsr.h checks */
 }
@@ -642,7 +643,7 @@ static vsr_checksum_impl checksum_resolve(vsr_checksum_impl impl) {
 void cs_aegis_absorb(vsr_checksum_impl impl, uint8_t state[8][16], const uint8_t *blocks,
                      size_t block_count) {
     CS_ASSERT(state != NULL);
-    CS_ASSERT(blocks != NULL || block_count == 0);
+    if (block_count > 0) CS_ASSERT(blocks != NULL);
     switch (checksum_resolve(impl)) {
 #if CS_HAVE_AESNI
     case VSR_CHECKSUM_IMPL_AESNI: aesni_absorb(state, blocks, block_count); return;
@@ -656,7 +657,8 @@ void cs_aegis_absorb(vsr_checksum_impl impl, uint8_t state[8][16], const uint8_t
 
 void cs_aegis_finalize(vsr_checksum_impl impl, uint8_t state[8][16], uint64_t ad_size,
                        uint64_t msg_size, uint8_t tag[16]) {
-    CS_ASSERT(state != NULL && tag != NULL);
+    CS_ASSERT(state != NULL);
+    CS_ASSERT(tag != NULL);
     switch (checksum_resolve(impl)) {
 #if CS_HAVE_AESNI
     case VSR_CHECKSUM_IMPL_AESNI: aesni_finalize(state, ad_size, msg_size, tag); return;
@@ -676,7 +678,9 @@ static void aegis_xor16(uint8_t out[16], const uint8_t a[16], const uint8_t b[16
 
 void cs_aegis_init(vsr_checksum_impl impl, uint8_t state[8][16], const uint8_t key[16],
                    const uint8_t nonce[16]) {
-    CS_ASSERT(state != NULL && key != NULL && nonce != NULL);
+    CS_ASSERT(state != NULL);
+    CS_ASSERT(key != NULL);
+    CS_ASSERT(nonce != NULL);
     static const uint8_t zero[16] = {0};
     aegis_xor16(state[0], key, nonce);
     aegis_xor16(state[1], zero, aegis_c1);
@@ -715,7 +719,7 @@ static vsr_u128 checksum_generic(vsr_checksum_impl impl, const uint8_t *bytes, s
 }
 
 vsr_u128 vsr_checksum_with(vsr_checksum_impl impl, const void *bytes, size_t size) {
-    CS_ASSERT(bytes != NULL || size == 0);
+    if (size > 0) CS_ASSERT(bytes != NULL);
     impl = checksum_resolve(impl);
 #if CS_HAVE_AESNI
     if (impl == VSR_CHECKSUM_IMPL_AESNI) {
@@ -748,7 +752,7 @@ void vsr_checksum_stream_init(vsr_checksum_stream *stream) {
 void vsr_checksum_stream_add(vsr_checksum_stream *stream, const void *bytes, size_t size) {
     CS_ASSERT(stream != NULL);
     CS_ASSERT(stream->buffer_size < CS_AEGIS_BLOCK_SIZE); /* initialised, not finished */
-    CS_ASSERT(bytes != NULL || size == 0);
+    if (size > 0) CS_ASSERT(bytes != NULL);
     if (size == 0) {
         return;
     }
@@ -861,7 +865,10 @@ static bool checksum_headers_batched(vsr_checksum_impl impl) {
 
 void cs_checksum_headers(vsr_checksum_impl impl, const void *const headers[], size_t count,
                          vsr_u128 out[]) {
-    CS_ASSERT((headers != NULL && out != NULL) || count == 0);
+    if (count > 0) {
+        CS_ASSERT(headers != NULL);
+        CS_ASSERT(out != NULL);
+    }
     impl = checksum_resolve(impl);
 #if CS_HAVE_AESNI
     if (checksum_headers_batched(impl)) {

@@ -12,11 +12,18 @@ uint64_t client_sessions_encode_size(uint32_t clients_max) {
 void client_sessions_encode(const client_sessions *table, void *out, uint64_t out_size) {
     uint64_t clients_max = table->clients_max;
     CS_ASSERT(out_size == client_sessions_encode_size(table->clients_max));
-    /* The slot arrays are kept in the encoded layout, and free slots are kept zero. */
+    /* The slot arrays are kept in the encoded layout. */
     uint8_t *bytes = out;
     memcpy(bytes, table->headers, clients_max * sizeof(vsr_header_reply));
     memcpy(bytes + clients_max * sizeof(vsr_header_reply), table->sessions,
            clients_max * sizeof(uint64_t));
+    /* A free slot's header may still hold a removed client's bytes (remove leaves them for
+     * the next put to overwrite): a free slot is encoded as zeros. A full table has none. */
+    if (table->count == table->clients_max) return;
+    for (uint32_t slot = 0; slot < table->clients_max; slot++) {
+        if (table->sessions[slot] != 0) continue;
+        memset(bytes + (uint64_t)slot * sizeof(vsr_header_reply), 0, sizeof(vsr_header_reply));
+    }
 }
 
 static vsr_error error_at(vsr_error_code code, uint32_t slot) {
@@ -31,41 +38,24 @@ static bool header_all_zero(const vsr_header_reply *header) {
     return any == 0;
 }
 
-static uint32_t commit_set_home(const client_sessions *table, uint64_t commit) {
-    return (uint32_t)cs_hash(table->hash_seed, commit, 0) & table->index_mask;
-}
-
-/* Adds commit, whose commit_set_home is home, to the scratch set; false when already there. */
-static bool commit_set_add(client_sessions *table, uint64_t commit, uint32_t home) {
-    CS_ASSERT(commit != 0);
-    CS_ASSERT(home <= table->index_mask);
-    uint32_t mask = table->index_mask;
-    uint32_t position = home;
-    for (uint32_t probes = 0; probes <= mask; probes++) {
-        uint64_t *entry = &table->commit_set[position];
-        if (*entry == 0) {
-            *entry = commit;
-            return true;
-        }
-        if (*entry == commit) return false;
-        position = (position + 1) & mask;
-    }
-    CS_ASSERT(false && "commit set full");
-    return false;
-}
-
 /*
  * Decode works through the slots in groups. A group's bytes are copied in; the header
  * checksums of its occupied slots are computed together (cs_checksum_headers runs several
- * at once on wide AES units) while, in a large table, the hash index and commit set entries
- * those slots will probe are loaded; then every slot is checked in slot order, each rule in
- * the order vsr_header_reply_validate has. The checksums computed ahead only answer the
- * first rule early: the first failing slot and its rule are those of a slot-by-slot decode,
- * even when a later slot of the group has a bad checksum.
+ * at once on wide AES units) while, in a large table, the hash index entries those slots
+ * will probe are loaded; then every slot is checked in slot order, each rule in the order
+ * vsr_header_reply_validate has. The checksums computed ahead only answer the first rule
+ * early: the first failing slot and its rule are those of a slot-by-slot decode, even when
+ * a later slot of the group has a bad checksum.
+ *
+ * Every rule but one is checked slot by slot. The exception, duplicate_commit, falls out of
+ * the sort that orders the slots for eviction (cs_order_build): equal commits end up side by
+ * side, in slot order. The slots before the first other failure are sorted; if two of them
+ * share a commit, the later of the two is the first failing slot (its other rules, the
+ * duplicate client included, held), else the other failure is.
  */
 enum {
     DECODE_GROUP_SLOTS = 64,
-    /* Smaller sets (index and commit set: 8 bytes an entry) stay in cache: no prefetch. */
+    /* A smaller index (24 bytes an entry) stays in cache: no prefetch. */
     DECODE_PREFETCH_ENTRIES_MIN = 1 << 14,
 };
 
@@ -79,15 +69,22 @@ static vsr_error_code slot_validate(const vsr_header_reply *header, vsr_u128 che
     return VSR_ERROR_OK;
 }
 
-/* The rules of a valid slot that involve the slots before it, checked as it is indexed.
- * On an error the index may hold the slot already: the caller resets the table. */
-static vsr_error_code slot_add(client_sessions *table, uint32_t slot, uint32_t commit_home) {
+/* What the slots decoded so far hold beside the table: the range of their commits. */
+typedef struct decode_state {
+    uint64_t commit_min;
+    uint64_t commit_max;
+} decode_state;
+
+/* Indexes a valid slot (the duplicate_client rule) and keeps its commit for the sort.
+ * On an error the table is left as it is: the caller resets it. */
+static vsr_error_code slot_add(client_sessions *table, decode_state *state, uint32_t slot) {
     const vsr_header_reply *header = &table->headers[slot];
     if (!cs_index_insert(table, header->client, slot)) return VSR_ERROR_DUPLICATE_CLIENT;
-    if (!commit_set_add(table, header->commit, commit_home)) return VSR_ERROR_DUPLICATE_COMMIT;
     cs_free_clear(table, slot);
-    cs_heap_entry entry = {header->commit, slot};
-    table->heap[table->count++] = entry;
+    uint64_t commit = header->commit;
+    if (commit < state->commit_min) state->commit_min = commit;
+    if (commit > state->commit_max) state->commit_max = commit;
+    table->order_scratch[table->count++] = commit;
     return VSR_ERROR_OK;
 }
 
@@ -95,9 +92,10 @@ static vsr_error_code slot_add(client_sessions *table, uint32_t slot, uint32_t c
  * Copies the slots [first, first + count) in from the encoding (which may be unaligned, the
  * table's arrays are not), then validates and indexes them in place.
  */
-static vsr_error decode_group(client_sessions *table, const uint8_t *input, uint32_t first,
-                              uint32_t count) {
-    CS_ASSERT(count > 0 && count <= DECODE_GROUP_SLOTS);
+static vsr_error decode_group(client_sessions *table, decode_state *state, const uint8_t *input,
+                              uint32_t first, uint32_t count) {
+    CS_ASSERT(count > 0);
+    CS_ASSERT(count <= DECODE_GROUP_SLOTS);
     CS_ASSERT(first + count <= table->clients_max);
     const uint8_t *input_sessions = input + (size_t)table->clients_max * sizeof(vsr_header_reply);
     memcpy(&table->headers[first], input + (size_t)first * sizeof(vsr_header_reply),
@@ -106,19 +104,14 @@ static vsr_error decode_group(client_sessions *table, const uint8_t *input, uint
            count * sizeof(uint64_t));
 
     const void *occupied[DECODE_GROUP_SLOTS];
-    uint32_t commit_homes[DECODE_GROUP_SLOTS];
     vsr_u128 checksums[DECODE_GROUP_SLOTS];
     uint32_t occupied_count = 0;
     bool prefetch = table->index_mask + 1 >= DECODE_PREFETCH_ENTRIES_MIN;
     for (uint32_t slot = first; slot < first + count; slot++) {
         if (table->sessions[slot] == 0) continue;
         const vsr_header_reply *header = &table->headers[slot];
-        commit_homes[occupied_count] = commit_set_home(table, header->commit);
-        if (prefetch) {
-            /* Both sets are probed at random: the checksums below hide these loads. */
-            cs_index_prefetch(table, header->client);
-            __builtin_prefetch(&table->commit_set[commit_homes[occupied_count]]);
-        }
+        /* The index is probed at random: the checksums below hide these loads. */
+        if (prefetch) cs_index_prefetch(table, header->client);
         occupied[occupied_count++] = header;
     }
     cs_checksum_headers(VSR_CHECKSUM_IMPL_AUTO, occupied, occupied_count, checksums);
@@ -131,9 +124,10 @@ static vsr_error decode_group(client_sessions *table, const uint8_t *input, uint
             if (!header_all_zero(header)) return error_at(VSR_ERROR_FREE_SLOT_NOT_ZERO, slot);
             continue;
         }
-        CS_ASSERT(next < occupied_count && occupied[next] == header);
+        CS_ASSERT(next < occupied_count);
+        CS_ASSERT(occupied[next] == header);
         vsr_error_code code = slot_validate(header, checksums[next], session);
-        if (code == VSR_ERROR_OK) code = slot_add(table, slot, commit_homes[next]);
+        if (code == VSR_ERROR_OK) code = slot_add(table, state, slot);
         if (code != VSR_ERROR_OK) return error_at(code, slot);
         next++;
     }
@@ -148,19 +142,24 @@ vsr_error client_sessions_decode(client_sessions *table, const void *bytes, uint
     }
     /* The slot arrays are overwritten whole below; only the derived state needs clearing. */
     cs_clear_derived(table);
-    memset(table->commit_set, 0, ((size_t)table->index_mask + 1) * sizeof(uint64_t));
+    decode_state state = {UINT64_MAX, 0};
     /* Group by group, so that each group is validated while its copy is in cache. */
     vsr_error error = error_at(VSR_ERROR_OK, VSR_SLOT_NONE);
     for (uint32_t first = 0; first < table->clients_max && error.code == VSR_ERROR_OK;
          first += DECODE_GROUP_SLOTS) {
         uint32_t left = table->clients_max - first;
-        error = decode_group(table, bytes, first,
+        error = decode_group(table, &state, bytes, first,
                              left < DECODE_GROUP_SLOTS ? left : DECODE_GROUP_SLOTS);
     }
+    /* The slots before a failure are all valid but for duplicate commits, which the sort
+     * finds: the first of those comes first. */
+    uint32_t slots_valid = error.code == VSR_ERROR_OK ? table->clients_max : error.slot;
+    uint32_t duplicate = cs_order_build(table, slots_valid, state.commit_min, state.commit_max);
+    if (duplicate != VSR_SLOT_NONE) error = error_at(VSR_ERROR_DUPLICATE_COMMIT, duplicate);
     if (error.code != VSR_ERROR_OK) {
         client_sessions_reset(table);
         return error;
     }
-    cs_heap_build(table);
+    CS_ASSERT(client_sessions_count(table) <= table->clients_max);
     return error;
 }

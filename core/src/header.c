@@ -40,7 +40,8 @@ const char *vsr_error_reason(vsr_error_code code) {
 }
 
 char *vsr_error_format(vsr_error error, char *out, size_t out_size) {
-    CS_ASSERT(out != NULL && out_size > 0);
+    CS_ASSERT(out != NULL);
+    CS_ASSERT(out_size > 0);
     const char *name = vsr_error_name(error.code);
     if (error.slot != VSR_SLOT_NONE) {
         snprintf(out, out_size, "%s at slot %u", name, error.slot);

@@ -1,100 +1,138 @@
 /*
  * The client sessions table.
  *
- * Three structures beside the slot arrays, each chosen so that no decision
- * depends on anything but the committed data:
- * - a seeded hash index (client -> slot), only ever probed for one key, never
- *   iterated, so its seed and order cannot leak into a decision;
- * - a hierarchy of free-slot bitmaps, so "lowest free slot" is a handful of
- *   count-trailing-zeros steps, not a scan;
- * - a binary min-heap of slots keyed by commit for evictee. A heap rather than
- *   a list ordered by commit: commits can arrive in any order (decode, state
- *   sync, updates of old clients), and a heap keeps every insert, update and
- *   remove at O(log n) whatever the order, while the minimum is O(1). Commits
- *   are distinct (asserted whenever two are compared), so the minimum is unique
- *   and the heap's internal layout never matters.
+ * The operation that matters is the one every committed request makes: a lookup of its
+ * client and a put of its reply over the client's previous one (put_update). Registering
+ * a client, evicting one and decoding a checkpoint are rare. The structures beside the
+ * slot arrays are chosen for that, and so that no decision depends on anything but the
+ * committed data:
+ *
+ * - A seeded hash index (client -> slot) whose 24-byte entries hold the full client id,
+ *   the slot and the entry's home position. A lookup compares client ids in the index
+ *   itself and reads no header: one cache line, where an 8-byte entry with a hash tag had
+ *   to confirm each match in the slot's 256-byte header (a second line, and at 2^20
+ *   clients a second miss to memory). Linear probing with backward-shift deletion (no
+ *   tombstones); the stored home makes the shift a matter of comparisons. The seeded hash
+ *   is one 64x64 -> 128-bit multiply (cs_hash), a third of the old one's work. The index is at
+ *   most a quarter full: a lookup then mostly hits at its home and a deletion mostly finds
+ *   nothing to shift, so the branches of both are predictable (measured: a remove costs
+ *   about a quarter less than at half full). The price is memory: 96 to 192 bytes a
+ *   client; at 2^20 clients the index is 2^22 entries, 96 MiB (the 8-byte entries at half
+ *   full were 16 MiB; the slots themselves are 264 MiB). The index is only ever probed
+ *   for one key, never iterated, so its seed and order cannot leak into a decision.
+ *
+ * - A hierarchy of free-slot bitmaps, so "lowest free slot" is a handful of
+ *   count-trailing-zeros steps, not a scan.
+ *
+ * - The eviction order as a doubly linked list of slots in increasing commit. A replica
+ *   commits operations in order, so every put carries a commit larger than every commit
+ *   in the table (a precondition of put, asserted against commit_max, the largest commit
+ *   seen). The order of commits is therefore the order of puts: a new client goes to the
+ *   tail, an updated client moves to the tail, a removed client is unlinked, and the
+ *   evictee (smallest commit) is the head. Each is O(1) with no comparison, where a heap
+ *   keyed by commit paid a full sift-down on every update (the updated commit is the
+ *   largest, so the entry sank to a leaf: log2(n) levels of swaps) and a sift on every
+ *   remove. Only decode sees commits in an arbitrary slot order: it sorts them once
+ *   (cs_order_build: a radix sort of keys packing the commit above the slot, no
+ *   recursion, bounded loops; equal commits end up side by side, which is how decode
+ *   finds a duplicate commit) and threads the list, then checks the list end to end.
+ *   Commits are distinct (put's precondition; decode's duplicate_commit rule), so the
+ *   order is a total order and the list is unique.
+ *
+ * - A removed client's header stays in its slot until a put overwrites it: nearly always at
+ *   once, with the register that caused the eviction. Encode writes a free slot as zeros
+ *   (a full table has none), so remove stores 8 bytes (the session) where it used to zero
+ *   256.
+ *
+ * Memory, all allocated by client_sessions_init, per client: the slots (a 256-byte header
+ * and an 8-byte session, the encoding's layout), the index (96 to 192 bytes), a link (8),
+ * decode's sort scratch (16) and the free bitmaps (1/8 and less). At 2^20 clients: 264 MiB
+ * of slots and 120 MiB beside them, 384 MiB in all (the heap-ordered table took 316 MiB:
+ * a 16 MiB index, 20 MiB of heap and 16 MiB of decode scratch beside the same slots).
+ *
+ * Assertions come in two tiers (verify.h). CS_ASSERT checks what costs little beside the
+ * operation (arguments, links read anyway, the precondition on commits) in every build.
+ * CS_VERIFY checks what costs as much as the operation: that a reply put in the table is
+ * a valid reply header, its checksum included (about 30 ns, the cost of a whole
+ * put_update). It is on when the build's `verify` option is: every buildtype but release
+ * by default, so tests and debug builds check it and the release build does not pay it.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "assert.h"
 #include "table.h"
+#include "verify.h"
 
-typedef struct index_key {
+/* ---- hash index ---- */
+
+/* Where a probe for a client ended: its entry and slot, or the empty entry where it would
+ * go and VSR_SLOT_NONE. */
+typedef struct index_probe {
+    uint32_t slot;
+    uint32_t position;
     uint32_t home;
-    uint32_t tag;
-} index_key;
+} index_probe;
 
-static index_key index_key_of(const client_sessions *table, vsr_u128 client) {
-    uint64_t hash = cs_hash(table->hash_seed, VSR_U128_LO(client), VSR_U128_HI(client));
-    index_key key = {(uint32_t)hash & table->index_mask, (uint32_t)(hash >> 32)};
-    return key;
-}
-
-static bool index_entry_is(const client_sessions *table, const cs_index_entry *entry, index_key key,
-                           vsr_u128 client) {
-    return entry->slot_plus_one != 0 && entry->tag == key.tag &&
-           table->headers[entry->slot_plus_one - 1].client == client;
-}
-
-void cs_index_prefetch(const client_sessions *table, vsr_u128 client) {
-    __builtin_prefetch(&table->index[index_key_of(table, client).home]);
-}
-
-uint32_t cs_index_find(const client_sessions *table, vsr_u128 client) {
-    index_key key = index_key_of(table, client);
-    uint32_t position = key.home;
-    /* The index is at most half full, so a probe always meets an empty entry. */
-    for (uint32_t probes = 0; probes <= table->index_mask; probes++) {
-        const cs_index_entry *entry = &table->index[position];
-        if (entry->slot_plus_one == 0) return VSR_SLOT_NONE;
-        if (index_entry_is(table, entry, key, client)) return entry->slot_plus_one - 1;
-        position = (position + 1) & table->index_mask;
-    }
-    CS_ASSERT(false && "hash index has no empty entry");
-    return VSR_SLOT_NONE;
-}
-
-/* Adds client -> slot unless client is indexed already (then false, nothing changes). The
- * header of `slot` must already hold `client`: entries compare through it. */
-bool cs_index_insert(client_sessions *table, vsr_u128 client, uint32_t slot) {
-    CS_ASSERT(slot < table->clients_max);
-    CS_ASSERT(table->headers[slot].client == client);
-    index_key key = index_key_of(table, client);
-    uint32_t position = key.home;
-    for (uint32_t probes = 0; probes <= table->index_mask; probes++) {
-        cs_index_entry *entry = &table->index[position];
-        if (entry->slot_plus_one == 0) {
-            entry->slot_plus_one = slot + 1;
-            entry->tag = key.tag;
-            return true;
-        }
-        if (index_entry_is(table, entry, key, client)) return false;
-        position = (position + 1) & table->index_mask;
-    }
-    CS_ASSERT(false && "hash index full");
-    return false;
-}
-
-/* Backward-shift deletion: pull later entries of the same probe run into the hole.
- * Runs before the slot's header is zeroed, since entries compare through headers. */
-static void index_delete(client_sessions *table, vsr_u128 client) {
+static inline index_probe index_find(const client_sessions *table, vsr_u128 client) {
+    uint64_t lo = VSR_U128_LO(client), hi = VSR_U128_HI(client);
     uint32_t mask = table->index_mask;
-    index_key key = index_key_of(table, client);
-    uint32_t hole = key.home;
-    for (uint32_t probes = 0; !index_entry_is(table, &table->index[hole], key, client); probes++) {
-        CS_ASSERT(table->index[hole].slot_plus_one != 0);
-        CS_ASSERT(probes <= mask);
-        hole = (hole + 1) & mask;
+    uint32_t home = cs_index_home(table, lo, hi);
+    uint32_t position = home;
+    /* The index is at most a quarter full, so a probe always meets an empty entry. */
+    for (uint32_t probes = 0; probes <= mask; probes++) {
+        const cs_index_entry *entry = &table->index[position];
+        /* Empty entries are all zero and client 0 is never stored, so a probe for client 0
+         * "matches" the first empty entry: slot_plus_one - 1 is then VSR_SLOT_NONE. */
+        if (entry->client_lo == lo && entry->client_hi == hi) {
+            index_probe found = {entry->slot_plus_one - 1, position, home};
+            return found;
+        }
+        if (entry->slot_plus_one == 0) {
+            index_probe absent = {VSR_SLOT_NONE, position, home};
+            return absent;
+        }
+        position = (position + 1) & mask;
     }
+    /* Unreachable while the index keeps its empty entries. */
+    bool index_has_an_empty_entry = false;
+    CS_ASSERT(index_has_an_empty_entry);
+    index_probe none = {VSR_SLOT_NONE, 0, 0};
+    return none;
+}
+
+/* Fills the empty entry where probe ended with client -> slot. */
+static void index_place(client_sessions *table, index_probe probe, vsr_u128 client, uint32_t slot) {
+    CS_ASSERT(probe.slot == VSR_SLOT_NONE);
+    CS_ASSERT(slot < table->clients_max);
+    cs_index_entry *entry = &table->index[probe.position];
+    CS_ASSERT(entry->slot_plus_one == 0);
+    entry->client_lo = VSR_U128_LO(client);
+    entry->client_hi = VSR_U128_HI(client);
+    entry->slot_plus_one = slot + 1;
+    entry->home = probe.home;
+}
+
+bool cs_index_insert(client_sessions *table, vsr_u128 client, uint32_t slot) {
+    CS_ASSERT(client != 0);
+    index_probe probe = index_find(table, client);
+    if (probe.slot != VSR_SLOT_NONE) return false;
+    index_place(table, probe, client, slot);
+    return true;
+}
+
+/* Backward-shift deletion of the entry at position: pull later entries of the same probe
+ * run into the hole, each unless its home lies cyclically in (hole, next]. */
+static void index_delete(client_sessions *table, uint32_t position) {
+    uint32_t mask = table->index_mask;
+    CS_ASSERT(table->index[position].slot_plus_one != 0);
+    uint32_t hole = position;
     uint32_t next = (hole + 1) & mask;
     for (uint32_t probes = 0; table->index[next].slot_plus_one != 0; probes++) {
         CS_ASSERT(probes <= mask);
         const cs_index_entry *moving = &table->index[next];
-        uint32_t home = index_key_of(table, table->headers[moving->slot_plus_one - 1].client).home;
-        /* Move next into the hole unless its home lies cyclically in (hole, next]. */
-        bool stays = (hole < next) ? (hole < home && home <= next) : (hole < home || home <= next);
-        if (!stays) {
+        /* Distances back from next: to the entry's home, and to the hole. */
+        if (((next - moving->home) & mask) >= ((next - hole) & mask)) {
             table->index[hole] = *moving;
             hole = next;
         }
@@ -103,10 +141,18 @@ static void index_delete(client_sessions *table, vsr_u128 client) {
     memset(&table->index[hole], 0, sizeof(table->index[hole]));
 }
 
+/* ---- free slots ---- */
+
 static void free_set(client_sessions *table, uint32_t slot) {
     uint32_t bit = slot;
     for (uint32_t level = 0; level < table->free_level_count; level++) {
-        table->free_levels[level][bit / 64] |= UINT64_C(1) << (bit % 64);
+        uint64_t *word = &table->free_levels[level][bit / 64];
+        uint64_t before = *word;
+        uint64_t mask = UINT64_C(1) << (bit % 64);
+        if (level == 0) CS_ASSERT((before & mask) == 0);
+        *word = before | mask;
+        /* A word that had a bit set is marked in the level above already. */
+        if (before != 0) return;
         bit /= 64;
     }
 }
@@ -115,8 +161,9 @@ void cs_free_clear(client_sessions *table, uint32_t slot) {
     uint32_t bit = slot;
     for (uint32_t level = 0; level < table->free_level_count; level++) {
         uint64_t *word = &table->free_levels[level][bit / 64];
-        CS_ASSERT(level > 0 || (*word & (UINT64_C(1) << (bit % 64))) != 0);
-        *word &= ~(UINT64_C(1) << (bit % 64));
+        uint64_t mask = UINT64_C(1) << (bit % 64);
+        CS_ASSERT((*word & mask) != 0);
+        *word &= ~mask;
         if (*word != 0) return;
         bit /= 64;
     }
@@ -150,98 +197,272 @@ static void free_all(client_sessions *table) {
     }
 }
 
-/* ---- eviction heap ---- */
+/* ---- eviction list ---- */
 
-static bool heap_less(cs_heap_entry a, cs_heap_entry b) {
-    CS_ASSERT(a.slot == b.slot || a.commit != b.commit);
-    return a.commit < b.commit;
+static void list_unlink(cs_link *links, uint32_t slot) {
+    cs_link link = links[slot];
+    CS_ASSERT(links[link.prev].next == slot);
+    CS_ASSERT(links[link.next].prev == slot);
+    links[link.prev].next = link.next;
+    links[link.next].prev = link.prev;
 }
 
-static void heap_place(client_sessions *table, uint32_t position, cs_heap_entry entry) {
-    table->heap[position] = entry;
-    table->heap_position[entry.slot] = position;
+static void list_append(cs_link *links, uint32_t sentinel, uint32_t slot) {
+    uint32_t tail = links[sentinel].prev;
+    CS_ASSERT(links[tail].next == sentinel);
+    links[slot].prev = tail;
+    links[slot].next = sentinel;
+    links[tail].next = slot;
+    links[sentinel].prev = slot;
 }
 
-/* Moves the entry at position up while it is smaller than its parent, never above top. */
-static void heap_sift_up(client_sessions *table, uint32_t position, uint32_t top) {
-    cs_heap_entry entry = table->heap[position];
-    while (position > top) {
-        uint32_t parent = (position - 1) / 2;
-        if (!heap_less(entry, table->heap[parent])) break;
-        heap_place(table, position, table->heap[parent]);
-        position = parent;
-    }
-    heap_place(table, position, entry);
-}
+/* ---- decode's order: sort by commit, thread the list ---- */
 
-/* Floyd's variant: walk the hole down to a leaf along the smaller child (one comparison a
- * level, no early exit), then sift the entry up from there, but not above where it started:
- * during the heap build the nodes above are not a heap yet. An updated client's commit is
- * almost always the largest in the table, so the entry belongs at the bottom and the
- * sift up stops at once: about half the comparisons of the textbook loop. */
-static void heap_sift_down(client_sessions *table, uint32_t position, uint32_t heap_size) {
-    uint32_t top = position;
-    cs_heap_entry entry = table->heap[position];
-    for (;;) {
-        uint32_t child = 2 * position + 1;
-        if (child >= heap_size) break;
-        if (child + 1 < heap_size) {
-            child += (uint32_t)heap_less(table->heap[child + 1], table->heap[child]);
+enum {
+    /* Up to this many keys, an insertion sort; above, a radix sort. */
+    ORDER_INSERTION_MAX = 32,
+    /* Radix digits: about log2(count) bits, so that a pass's counters cost no more than
+     * its keys, within these bounds (2^11 counters are 8 KiB, in L1). */
+    ORDER_DIGIT_BITS_MIN = 4,
+    ORDER_DIGIT_BITS_MAX = 11,
+    /* A key packs commit - commit_min above the slot. */
+    ORDER_COMMIT_BITS = 64 - CS_SLOT_BITS,
+};
+
+#define ORDER_SLOT_MASK ((UINT64_C(1) << CS_SLOT_BITS) - 1)
+
+static uint32_t bits_of(uint64_t x) { return x == 0 ? 0 : 64 - (uint32_t)__builtin_clzll(x); }
+
+static void sort_insertion(uint64_t *keys, uint32_t count) {
+    for (uint32_t i = 1; i < count; i++) {
+        uint64_t key = keys[i];
+        uint32_t j = i;
+        while (j > 0 && keys[j - 1] > key) {
+            keys[j] = keys[j - 1];
+            j--;
         }
-        heap_place(table, position, table->heap[child]);
-        position = child;
+        keys[j] = key;
     }
-    heap_place(table, position, entry);
-    heap_sift_up(table, position, top);
 }
 
 /*
- * Orders heap[0..count), which holds one entry per occupied slot in any order, into a heap
- * (bottom-up, the textbook sift-down: the nodes above the one being sifted are not a heap
- * yet, so nothing may move above it), then records every slot's position.
+ * Sorts keys[0..count) by their bits [CS_SLOT_BITS, CS_SLOT_BITS + bits) (every key is below
+ * 2^(CS_SLOT_BITS + bits)), stably, so that keys equal there stay in slot order. Least
+ * significant digit first, ping-ponging with scratch; returns the buffer that holds the
+ * result.
  */
-void cs_heap_build(client_sessions *table) {
-    uint32_t size = table->count;
-    for (uint32_t start = size / 2; start-- > 0;) {
-        cs_heap_entry entry = table->heap[start];
-        uint32_t position = start;
-        for (;;) {
-            uint32_t child = 2 * position + 1;
-            if (child >= size) break;
-            if (child + 1 < size && heap_less(table->heap[child + 1], table->heap[child])) {
-                child++;
-            }
-            if (!heap_less(table->heap[child], entry)) break;
-            table->heap[position] = table->heap[child];
-            position = child;
-        }
-        table->heap[position] = entry;
+static uint64_t *sort_radix(uint64_t *keys, uint64_t *scratch, uint32_t count, uint32_t bits) {
+    CS_ASSERT(bits <= ORDER_COMMIT_BITS);
+    if (count <= ORDER_INSERTION_MAX) {
+        /* Whole keys: equal commits order by their slot bits, as the radix sort keeps them. */
+        sort_insertion(keys, count);
+        return keys;
     }
-    for (uint32_t position = 0; position < size; position++) {
-        uint32_t slot = table->heap[position].slot;
-        CS_ASSERT(table->sessions[slot] != 0 &&
-                  table->headers[slot].commit == table->heap[position].commit);
-        table->heap_position[slot] = position;
+    uint32_t digit_bits = bits_of(count - 1);
+    if (digit_bits < ORDER_DIGIT_BITS_MIN) digit_bits = ORDER_DIGIT_BITS_MIN;
+    if (digit_bits > ORDER_DIGIT_BITS_MAX) digit_bits = ORDER_DIGIT_BITS_MAX;
+    uint32_t passes = (bits + digit_bits - 1) / digit_bits;
+    if (passes == 0) return keys;
+    digit_bits = (bits + passes - 1) / passes; /* the same passes, with even digits */
+    uint32_t buckets = UINT32_C(1) << digit_bits;
+    uint64_t digit_mask = buckets - 1;
+    uint32_t counts[1u << ORDER_DIGIT_BITS_MAX];
+    for (uint32_t pass = 0; pass < passes; pass++) {
+        uint32_t shift = CS_SLOT_BITS + pass * digit_bits;
+        CS_ASSERT(shift < 64);
+        memset(counts, 0, buckets * sizeof(counts[0]));
+        for (uint32_t i = 0; i < count; i++) counts[(keys[i] >> shift) & digit_mask]++;
+        uint32_t total = 0;
+        for (uint32_t bucket = 0; bucket < buckets; bucket++) {
+            uint32_t size = counts[bucket];
+            counts[bucket] = total;
+            total += size;
+        }
+        CS_ASSERT(total == count);
+        for (uint32_t i = 0; i < count; i++) {
+            uint64_t key = keys[i];
+            scratch[counts[(key >> shift) & digit_mask]++] = key;
+        }
+        uint64_t *sorted = scratch;
+        scratch = keys;
+        keys = sorted;
+    }
+    return keys;
+}
+
+/* Records (commit, slot) as two words each; compared by commit, then slot. */
+static bool record_less(const uint64_t *records, uint32_t a, uint32_t b) {
+    uint64_t commit_a = records[2 * (size_t)a], commit_b = records[2 * (size_t)b];
+    if (commit_a != commit_b) return commit_a < commit_b;
+    return records[2 * (size_t)a + 1] < records[2 * (size_t)b + 1];
+}
+
+static void record_swap(uint64_t *records, uint32_t a, uint32_t b) {
+    for (size_t word = 0; word < 2; word++) {
+        uint64_t t = records[2 * (size_t)a + word];
+        records[2 * (size_t)a + word] = records[2 * (size_t)b + word];
+        records[2 * (size_t)b + word] = t;
     }
 }
 
-static void heap_remove(client_sessions *table, uint32_t slot) {
-    uint32_t position = table->heap_position[slot];
-    uint32_t last = table->count - 1;
-    CS_ASSERT(position <= last && table->heap[position].slot == slot);
-    if (position != last) {
-        heap_place(table, position, table->heap[last]);
-        heap_sift_down(table, position, last);
-        heap_sift_up(table, position, 0);
+/* Moves record `root` down the max-heap records[0..size) to where it belongs. */
+static void record_sift_down(uint64_t *records, uint32_t root, uint32_t size) {
+    uint32_t position = root;
+    for (uint32_t level = 0; level < 32; level++) {
+        uint64_t child_wide = 2 * (uint64_t)position + 1;
+        if (child_wide >= size) return;
+        uint32_t child = (uint32_t)child_wide;
+        if (child + 1 < size && record_less(records, child, child + 1)) child++;
+        if (!record_less(records, position, child)) return;
+        record_swap(records, position, child);
+        position = child;
     }
+    /* Unreachable: 2^20 records make 21 levels. */
+    bool heap_within_32_levels = false;
+    CS_ASSERT(heap_within_32_levels);
+}
+
+/* Heapsort of records[0..count) (in place, no recursion, O(n log n) worst case). */
+static void sort_records(uint64_t *records, uint32_t count) {
+    for (uint32_t root = count / 2; root-- > 0;) record_sift_down(records, root, count);
+    for (uint32_t end = count; end-- > 1;) {
+        record_swap(records, 0, end);
+        record_sift_down(records, 0, end);
+    }
+}
+
+/* The occupied slots in commit order, as the sort left them: packed keys (commit - commit_min
+ * above the slot) or records (commit, slot); and the sum of the words the sort was given. */
+typedef struct order_sorted {
+    const uint64_t *words;
+    bool records;
+    uint64_t commit_min;
+    uint64_t words_sum;
+} order_sorted;
+
+static inline uint32_t order_slot(const order_sorted *sorted, uint32_t i) {
+    if (sorted->records) return (uint32_t)sorted->words[2 * (size_t)i + 1];
+    return (uint32_t)(sorted->words[i] & ORDER_SLOT_MASK);
+}
+
+static inline uint64_t order_commit(const order_sorted *sorted, uint32_t i) {
+    if (sorted->records) return sorted->words[2 * (size_t)i];
+    return sorted->commit_min + (sorted->words[i] >> CS_SLOT_BITS);
+}
+
+/* Threads the list through the slots in sorted order. Equal commits come in slot order: the
+ * later slots are duplicates. Returns the first of those, or VSR_SLOT_NONE. */
+static uint32_t order_link(client_sessions *table, const order_sorted *sorted) {
+    cs_link *links = table->links;
+    uint32_t tail = table->clients_max;
+    uint32_t first_duplicate = VSR_SLOT_NONE;
+    for (uint32_t i = 0; i < table->count; i++) {
+        uint32_t slot = order_slot(sorted, i);
+        if (i > 0 && order_commit(sorted, i) == order_commit(sorted, i - 1) &&
+            slot < first_duplicate) {
+            first_duplicate = slot;
+        }
+        links[tail].next = slot;
+        links[slot].prev = tail;
+        tail = slot;
+    }
+    links[tail].next = table->clients_max;
+    links[table->clients_max].prev = tail;
+    return first_duplicate;
+}
+
+/*
+ * The postconditions of a decode: the list runs from the sentinel through exactly the count
+ * slots of the sorted order and back, its links agree both ways, every slot on it is
+ * occupied, commits strictly increase from head to tail and the tail's is commit_max. The
+ * commits are those the sort was given, read from the headers as the slots were decoded;
+ * that the sort moved its words without changing them is checked by their sum. O(count)
+ * after an O(clients_max) decode, with loads that do not depend on each other (no walk from
+ * link to link, no header read in list order: at 4096 clients those reads cost a tenth of
+ * the decode).
+ */
+static void order_check(const client_sessions *table, const order_sorted *sorted) {
+    const cs_link *links = table->links;
+    uint32_t sentinel = table->clients_max;
+    uint32_t prev = sentinel;
+    uint64_t commit_previous = 0;
+    uint64_t words_sum = 0;
+    for (uint32_t i = 0; i < table->count; i++) {
+        uint32_t slot = order_slot(sorted, i);
+        uint64_t commit = order_commit(sorted, i);
+        CS_ASSERT(slot < table->clients_max);
+        CS_ASSERT(table->sessions[slot] != 0);
+        CS_ASSERT(commit > commit_previous);
+        CS_ASSERT(links[slot].prev == prev);
+        CS_ASSERT(links[prev].next == slot);
+        words_sum += sorted->records ? commit + slot : sorted->words[i];
+        commit_previous = commit;
+        prev = slot;
+    }
+    CS_ASSERT(links[prev].next == sentinel);
+    CS_ASSERT(links[sentinel].prev == prev);
+    CS_ASSERT(commit_previous == table->commit_max);
+    CS_ASSERT(words_sum == sorted->words_sum);
+}
+
+uint32_t cs_order_build(client_sessions *table, uint32_t slots_end, uint64_t commit_min,
+                        uint64_t commit_max) {
+    uint32_t count = table->count;
+    CS_ASSERT(slots_end <= table->clients_max);
+    CS_ASSERT(count <= slots_end);
+    if (count > 0) CS_ASSERT(commit_min <= commit_max);
+    uint64_t *keys = table->order_scratch;
+    uint64_t *scratch = keys + table->clients_max;
+    order_sorted sorted = {keys, false, commit_min, 0};
+    uint64_t range = count == 0 ? 0 : commit_max - commit_min;
+    if (range >> ORDER_COMMIT_BITS == 0) {
+        /* Pack each commit above its slot: the i-th key belongs to the i-th occupied slot. */
+        uint32_t occupied = 0;
+        for (uint32_t slot = 0; slot < slots_end; slot++) {
+            if (table->sessions[slot] == 0) continue;
+            CS_ASSERT(occupied < count);
+            keys[occupied] = ((keys[occupied] - commit_min) << CS_SLOT_BITS) | slot;
+            sorted.words_sum += keys[occupied];
+            occupied++;
+        }
+        CS_ASSERT(occupied == count);
+        sorted.words = sort_radix(keys, scratch, count, bits_of(range));
+    } else {
+        /* Commits too far apart to pack beside a slot (more than 2^44): sort records of
+         * (commit, slot), count of them in the 2 * clients_max words of scratch. */
+        uint32_t occupied = 0;
+        for (uint32_t slot = 0; slot < slots_end; slot++) {
+            if (table->sessions[slot] == 0) continue;
+            CS_ASSERT(occupied < count);
+            keys[2 * (size_t)occupied] = table->headers[slot].commit;
+            keys[2 * (size_t)occupied + 1] = slot;
+            sorted.words_sum += table->headers[slot].commit + slot;
+            occupied++;
+        }
+        CS_ASSERT(occupied == count);
+        sort_records(keys, count);
+        sorted.records = true;
+    }
+    uint32_t first_duplicate = order_link(table, &sorted);
+    if (first_duplicate != VSR_SLOT_NONE) return first_duplicate;
+    table->commit_max = count == 0 ? 0 : commit_max;
+    order_check(table, &sorted);
+    return VSR_SLOT_NONE;
 }
 
 /* ---- lifecycle ---- */
 
+/* At most a quarter full (see the opening comment). */
 static uint32_t index_capacity(uint32_t clients_max) {
-    uint32_t capacity = 2;
-    while (capacity < 2 * clients_max) capacity *= 2;
+    uint32_t capacity = 4;
+    while (capacity < 4 * clients_max) capacity *= 2;
     return capacity;
+}
+
+/* aligned_alloc wants a size that is a multiple of the alignment. */
+static void *alloc_lines(size_t size) {
+    enum { LINE = 64 };
+    return aligned_alloc(LINE, (size + LINE - 1) / LINE * LINE);
 }
 
 client_sessions_init_status client_sessions_init(client_sessions **out, uint32_t clients_max,
@@ -258,15 +479,17 @@ client_sessions_init_status client_sessions_init(client_sessions **out, uint32_t
     uint32_t capacity = index_capacity(clients_max);
     table->index_mask = capacity - 1;
 
-    bool ok = true;
-    table->headers = aligned_alloc(16, (size_t)clients_max * sizeof(vsr_header_reply));
+    /* Headers and index entries start on a cache line: a header is then exactly 4 lines. */
+    table->headers = alloc_lines((size_t)clients_max * sizeof(vsr_header_reply));
     table->sessions = calloc(clients_max, sizeof(uint64_t));
-    table->index = calloc(capacity, sizeof(cs_index_entry));
-    table->heap = calloc(clients_max, sizeof(cs_heap_entry));
-    table->heap_position = calloc(clients_max, sizeof(uint32_t));
-    table->commit_set = calloc(capacity, sizeof(uint64_t));
-    ok = table->headers && table->sessions && table->index && table->heap && table->heap_position &&
-         table->commit_set;
+    table->index = alloc_lines((size_t)capacity * sizeof(cs_index_entry));
+    table->links = calloc((size_t)clients_max + 1, sizeof(cs_link));
+    table->order_scratch = calloc(2 * (size_t)clients_max, sizeof(uint64_t));
+    bool ok = table->headers != NULL;
+    ok = ok && table->sessions != NULL;
+    ok = ok && table->index != NULL;
+    ok = ok && table->links != NULL;
+    ok = ok && table->order_scratch != NULL;
 
     uint32_t words = clients_max;
     do {
@@ -301,9 +524,8 @@ void client_sessions_deinit(client_sessions *table) {
     free(table->headers);
     free(table->sessions);
     free(table->index);
-    free(table->heap);
-    free(table->heap_position);
-    free(table->commit_set);
+    free(table->links);
+    free(table->order_scratch);
     for (uint32_t level = 0; level < table->free_level_count; level++) {
         free(table->free_levels[level]);
     }
@@ -313,7 +535,11 @@ void client_sessions_deinit(client_sessions *table) {
 void cs_clear_derived(client_sessions *table) {
     memset(table->index, 0, ((size_t)table->index_mask + 1) * sizeof(cs_index_entry));
     table->count = 0;
+    table->commit_max = 0;
     free_all(table);
+    uint32_t sentinel = table->clients_max;
+    table->links[sentinel].prev = sentinel;
+    table->links[sentinel].next = sentinel;
 }
 
 void client_sessions_reset(client_sessions *table) {
@@ -330,6 +556,7 @@ uint32_t client_sessions_capacity(const client_sessions *table) { return table->
 /* ---- queries ---- */
 
 static void entry_fill(const client_sessions *table, uint32_t slot, client_sessions_entry *entry) {
+    CS_ASSERT(slot < table->clients_max);
     CS_ASSERT(table->sessions[slot] != 0);
     entry->slot = slot;
     entry->session = table->sessions[slot];
@@ -338,20 +565,19 @@ static void entry_fill(const client_sessions *table, uint32_t slot, client_sessi
 
 bool client_sessions_get(const client_sessions *table, vsr_u128 client,
                          client_sessions_entry *entry) {
-    uint32_t slot = cs_index_find(table, client);
+    uint32_t slot = index_find(table, client).slot;
     if (slot == VSR_SLOT_NONE) return false;
-    CS_ASSERT(table->headers[slot].client == client);
     entry_fill(table, slot, entry);
     return true;
 }
 
 uint32_t client_sessions_slot_for_client(const client_sessions *table, vsr_u128 client) {
-    return cs_index_find(table, client);
+    return index_find(table, client).slot;
 }
 
 uint32_t client_sessions_slot_for_header(const client_sessions *table,
                                          const vsr_header_reply *header) {
-    uint32_t slot = cs_index_find(table, header->client);
+    uint32_t slot = index_find(table, header->client).slot;
     if (slot == VSR_SLOT_NONE) return VSR_SLOT_NONE;
     if (table->headers[slot].checksum != header->checksum) return VSR_SLOT_NONE;
     return slot;
@@ -359,62 +585,80 @@ uint32_t client_sessions_slot_for_header(const client_sessions *table,
 
 /* ---- updates ---- */
 
-static void reply_assert_storable(uint64_t session, const vsr_header_reply *reply) {
+static void reply_assert_storable(const client_sessions *table, uint64_t session,
+                                  const vsr_header_reply *reply) {
     CS_ASSERT(session != 0);
     CS_ASSERT(reply->command == VSR_COMMAND_REPLY);
     CS_ASSERT(reply->client != 0);
-    CS_ASSERT(reply->commit != 0);
     CS_ASSERT(reply->op == reply->commit);
     CS_ASSERT(session <= reply->commit);
+    /* Commits only grow: larger than every commit in the table, and than any removed (so
+     * never 0). */
+    CS_ASSERT(reply->commit > table->commit_max);
+    /* The whole contract, checksum included: as costly as the put itself. */
+    CS_VERIFY(vsr_header_reply_validate(reply) == VSR_ERROR_OK);
+}
+
+/* A new client: the lowest free slot, the tail of the eviction order. */
+static uint32_t put_insert(client_sessions *table, uint64_t session, const vsr_header_reply *reply,
+                           index_probe probe) {
+    CS_ASSERT(table->count < table->clients_max);
+    uint32_t slot = free_lowest(table);
+    CS_ASSERT(slot != VSR_SLOT_NONE);
+    CS_ASSERT(table->sessions[slot] == 0);
+    cs_free_clear(table, slot);
+    table->sessions[slot] = session;
+    table->headers[slot] = *reply;
+    index_place(table, probe, reply->client, slot);
+    list_append(table->links, table->clients_max, slot);
+    table->count++;
+    table->commit_max = reply->commit;
+    return slot;
 }
 
 uint32_t client_sessions_put(client_sessions *table, uint64_t session,
                              const vsr_header_reply *reply) {
-    reply_assert_storable(session, reply);
-    uint32_t slot = cs_index_find(table, reply->client);
-    if (slot != VSR_SLOT_NONE) {
-        CS_ASSERT(table->sessions[slot] == session);
-        CS_ASSERT(table->headers[slot].commit < reply->commit);
-        table->headers[slot] = *reply;
-        /* The commit grew: the slot can only move away from the heap's root. */
-        uint32_t position = table->heap_position[slot];
-        CS_ASSERT(table->heap[position].slot == slot);
-        table->heap[position].commit = reply->commit;
-        heap_sift_down(table, position, table->count);
-        return slot;
-    }
-    CS_ASSERT(table->count < table->clients_max);
-    slot = free_lowest(table);
-    CS_ASSERT(slot != VSR_SLOT_NONE && table->sessions[slot] == 0);
-    cs_free_clear(table, slot);
-    table->sessions[slot] = session;
+    reply_assert_storable(table, session, reply);
+    index_probe probe = index_find(table, reply->client);
+    uint32_t slot = probe.slot;
+    if (slot == VSR_SLOT_NONE) return put_insert(table, session, reply, probe);
+    CS_ASSERT(slot < table->clients_max);
+    CS_ASSERT(table->sessions[slot] == session);
+    CS_ASSERT(table->headers[slot].client == reply->client);
     table->headers[slot] = *reply;
-    bool inserted = cs_index_insert(table, reply->client, slot);
-    CS_ASSERT(inserted);
-    cs_heap_entry entry = {reply->commit, slot};
-    heap_place(table, table->count, entry);
-    table->count++;
-    heap_sift_up(table, table->count - 1, 0);
+    /* The largest commit: the slot moves to the tail. */
+    list_unlink(table->links, slot);
+    list_append(table->links, table->clients_max, slot);
+    table->commit_max = reply->commit;
     return slot;
 }
 
 vsr_u128 client_sessions_evictee(const client_sessions *table) {
     CS_ASSERT(table->count == table->clients_max);
-    uint32_t slot = table->heap[0].slot;
+    uint32_t sentinel = table->clients_max;
+    uint32_t slot = table->links[sentinel].next;
+    /* The head (links change only through list_unlink and list_append, which check both
+     * neighbours, and decode, which checks the whole list). */
+    CS_ASSERT(slot < table->clients_max);
     CS_ASSERT(table->sessions[slot] != 0);
     return table->headers[slot].client;
 }
 
 void client_sessions_remove(client_sessions *table, vsr_u128 client) {
-    uint32_t slot = cs_index_find(table, client);
+    index_probe probe = index_find(table, client);
+    uint32_t slot = probe.slot;
     CS_ASSERT(slot != VSR_SLOT_NONE);
+    CS_ASSERT(slot < table->clients_max);
     CS_ASSERT(table->count > 0);
-    heap_remove(table, slot);
-    table->count--;
-    index_delete(table, client);
-    memset(&table->headers[slot], 0, sizeof(table->headers[slot]));
+    CS_ASSERT(table->sessions[slot] != 0);
+    CS_ASSERT(table->headers[slot].client == client);
+    index_delete(table, probe.position);
+    list_unlink(table->links, slot);
+    /* The header keeps its bytes: the next put into the slot overwrites them all, and
+     * encode writes a free slot as zeros. */
     table->sessions[slot] = 0;
     free_set(table, slot);
+    table->count--;
 }
 
 /* ---- iteration ---- */

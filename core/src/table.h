@@ -1,4 +1,4 @@
-/* The table's private layout, shared by table.c and codec.c. */
+/* The table's private layout, shared by table.c and codec.c (docs/DESIGN.md). */
 #ifndef CS_TABLE_H
 #define CS_TABLE_H
 
@@ -7,30 +7,49 @@
 /* 2^20 slots need four levels of 64-way bitmaps: 16384, 256, 4 and 1 words. */
 #define CS_FREE_LEVELS_MAX 4
 
-/* One hash index entry: the slot + 1 (0 marks an empty entry) and 32 more bits of the
- * client's hash, so that a probe touches the slot's header only when the tags match. Eight
- * bytes an entry keep the index of 2^20 clients at 16 MiB and mostly in cache. */
-typedef struct cs_index_entry {
-    uint32_t slot_plus_one;
-    uint32_t tag;
-} cs_index_entry;
+/* Bits of a slot number: decode packs a slot beside a commit into one sort key. */
+#define CS_SLOT_BITS 20
+_Static_assert(CLIENT_SESSIONS_CLIENTS_MAX_LIMIT == 1u << CS_SLOT_BITS, "a slot fits 20 bits");
 
-typedef struct cs_heap_entry {
-    uint64_t commit;
-    uint32_t slot;
-} cs_heap_entry;
+/*
+ * One hash index entry: the full client id, its slot + 1 (0 marks an empty entry) and its
+ * home position (where a probe for the client starts). A probe compares the client in the
+ * entry itself, so a lookup reads the index and nothing else: one cache line (two for the
+ * 2 entries in 8 that straddle a line boundary). Keeping the home makes a deletion's
+ * backward shift a matter of comparisons, with no hashing.
+ */
+typedef struct cs_index_entry {
+    uint64_t client_lo;
+    uint64_t client_hi;
+    uint32_t slot_plus_one;
+    uint32_t home;
+} cs_index_entry;
+_Static_assert(sizeof(cs_index_entry) == 24, "index entries are 24 bytes");
+
+/* A node of the eviction list: the slots before and after this one. */
+typedef struct cs_link {
+    uint32_t prev;
+    uint32_t next;
+} cs_link;
 
 struct client_sessions {
     uint32_t clients_max;
     uint32_t count;
     uint64_t hash_seed;
+    /* The largest commit put since init or reset, or the largest a decode installed: every
+     * put must carry a larger one (client_sessions.h). */
+    uint64_t commit_max;
 
-    /* Slot order, exactly the layout of the encoding (FORMAT.md 3): encode is two copies. */
+    /* Slot order, exactly the layout of the encoding (docs/FORMAT.md 3): encode is two
+     * copies. A free slot has session 0; its header is zero, or the last bytes of a client
+     * removed from it (remove leaves them for the next put to overwrite; encode writes a
+     * free slot as zeros). */
     vsr_header_reply *headers;
     uint64_t *sessions;
 
     /* client -> slot: open addressing, linear probing, backward-shift deletion (no
-     * tombstones, so probe lengths do not grow with churn). Never iterated. */
+     * tombstones, so probe lengths do not grow with churn), at most a quarter full. Never
+     * iterated. */
     cs_index_entry *index;
     uint32_t index_mask;
 
@@ -40,36 +59,58 @@ struct client_sessions {
     uint32_t free_level_words[CS_FREE_LEVELS_MAX];
     uint32_t free_level_count;
 
-    /* Eviction order: a binary min-heap of occupied slots keyed by commit, the commit kept
-     * beside the slot so that sifting never touches the headers.
-     * heap_position[slot] is the slot's index in heap. */
-    cs_heap_entry *heap;
-    uint32_t *heap_position;
+    /* Eviction order: a circular doubly linked list of the occupied slots in increasing
+     * commit, threaded through links[0..clients_max); links[clients_max] is the sentinel
+     * (its next is the head, the evictee; its prev is the tail, the latest put). */
+    cs_link *links;
 
-    /* Scratch for decode's distinct-commit check: an open-addressing set of commits
-     * (0 = empty), allocated at init so decode allocates nothing. */
-    uint64_t *commit_set;
+    /* Decode's scratch, 2 * clients_max words allocated at init so that decode allocates
+     * nothing: sort keys (commit and slot) and the radix sort's second buffer. */
+    uint64_t *order_scratch;
 };
 
-/* Empties the index, the free bitmaps and the count, leaving the slot arrays alone. */
+/* Empties the index, the free bitmaps, the eviction list and the count, and forgets the
+ * largest commit; leaves the slot arrays alone. */
 void cs_clear_derived(client_sessions *table);
-/* Starts loading the index entry where a probe for client begins (batch work hides latency). */
-void cs_index_prefetch(const client_sessions *table, vsr_u128 client);
-uint32_t cs_index_find(const client_sessions *table, vsr_u128 client);
+/* Adds client -> slot unless client is indexed already (then false, nothing changes). */
 bool cs_index_insert(client_sessions *table, vsr_u128 client, uint32_t slot);
 void cs_free_clear(client_sessions *table, uint32_t slot);
-/* Orders heap[0..count) (one entry per occupied slot, any order) into the eviction heap. */
-void cs_heap_build(client_sessions *table);
-/* The seeded hash of the index and of decode's commit set. */
+
+/*
+ * Decode's last step. order_scratch[0..count) holds the commits of the occupied slots
+ * below slots_end in slot order (one per slot, every one validated and indexed). Sorts
+ * them and, when no two are equal, threads the eviction list in commit order, sets
+ * commit_max and returns VSR_SLOT_NONE. Otherwise returns the first slot whose commit an
+ * earlier slot holds (the list is then unspecified: the caller resets the table).
+ */
+uint32_t cs_order_build(client_sessions *table, uint32_t slots_end, uint64_t commit_min,
+                        uint64_t commit_max);
+
+/*
+ * The seeded hash of the index: one 64x64 -> 128-bit multiply of the client's halves, each
+ * mixed with the seed, folded to 64 bits (the multiply-and-fold step of wyhash). The second
+ * factor is made odd, so that the low bits of the product are a permutation of the first
+ * factor's: consecutive client ids get distinct homes.
+ */
 static inline uint64_t cs_hash(uint64_t seed, uint64_t lo, uint64_t hi) {
-    uint64_t x = lo ^ seed;
-    x ^= (hi + 0x9e3779b97f4a7c15u) * 0xc2b2ae3d27d4eb4fu;
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdu;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53u;
-    x ^= x >> 33;
-    return x;
+    uint64_t a = lo ^ seed ^ 0xa0761d6478bd642fu;
+    uint64_t b = (hi ^ seed ^ 0xe7037ed1a0b428dbu) | 1;
+    __extension__ unsigned __int128 product = (unsigned __int128)a * b;
+    return (uint64_t)product ^ (uint64_t)(product >> 64);
+}
+
+/* Where a probe for the client (lo, hi) starts. */
+static inline uint32_t cs_index_home(const client_sessions *table, uint64_t lo, uint64_t hi) {
+    return (uint32_t)cs_hash(table->hash_seed, lo, hi) & table->index_mask;
+}
+
+/* Starts loading the index entry where a probe for client begins (batch work hides latency):
+ * both lines, for the entries that straddle two. */
+static inline void cs_index_prefetch(const client_sessions *table, vsr_u128 client) {
+    const cs_index_entry *entry =
+        &table->index[cs_index_home(table, VSR_U128_LO(client), VSR_U128_HI(client))];
+    __builtin_prefetch(entry);
+    __builtin_prefetch((const char *)(entry + 1) - 1);
 }
 
 #endif

@@ -364,19 +364,30 @@ static vsr_error reference_decode(const uint8_t *bytes, uint32_t clients_max) {
  * Decode against reference_decode on random corruptions of a valid encoding: one byte
  * changed, or several in different slots, and the changed headers sometimes resealed so
  * that the rules after the checksum get their turn too. Decode computes header checksums
- * ahead in batches; the error code and slot must be exactly the reference's, and a failed
- * decode must leave the table empty.
+ * ahead in batches, and finds duplicate commits by sorting them; the error code and slot
+ * must be exactly the reference's, and a failed decode must leave the table empty. In a
+ * full table the commits are spaced by 2^commit_shift (past 2^44 they no longer pack beside
+ * a slot in one sort key, and decode sorts records instead).
  */
-static void test_corruptions(uint32_t clients_max, bool full, uint32_t trials, uint64_t seed) {
+static void test_corruptions(uint32_t clients_max, bool full, uint32_t trials, uint64_t seed,
+                             unsigned commit_shift) {
     client_sessions *source = table_new(clients_max, seed);
     client_sessions *table = table_new(clients_max, seed + 1);
     if (full) {
+        /* Registers in slot order, and updates (even slots) in reverse slot order, so that
+         * the commits in slot order are not sorted. */
         for (uint32_t i = 0; i < clients_max; i++) {
-            uint64_t session = 100 + 10 * (uint64_t)i;
+            uint64_t session = (100 + 10 * (uint64_t)i) << commit_shift;
             vsr_header_reply reply = testing_reply(VSR_U128(i % 3, 900 + i), session, 0);
             client_sessions_put(source, session, &reply);
-            vsr_header_reply update = testing_reply(VSR_U128(i % 3, 900 + i), session + 3, 1);
-            if (i % 2 == 0) client_sessions_put(source, session, &update);
+        }
+        uint64_t last = (100 + 10 * (uint64_t)clients_max) << commit_shift;
+        for (uint32_t i = clients_max; i-- > 0;) {
+            if (i % 2 != 0) continue;
+            uint64_t session = (100 + 10 * (uint64_t)i) << commit_shift;
+            last += (uint64_t)1 << commit_shift;
+            vsr_header_reply update = testing_reply(VSR_U128(i % 3, 900 + i), last, 1);
+            client_sessions_put(source, session, &update);
         }
     } else {
         table_fill(source, clients_max, seed);
@@ -445,12 +456,16 @@ int main(void) {
     }
     test_rules();
     test_sizes();
-    test_corruptions(7, true, 10000, 71);
-    test_corruptions(7, false, 10000, 72);
-    test_corruptions(64, true, 10000, 641);
-    test_corruptions(64, false, 10000, 642);
+    test_corruptions(7, true, 10000, 71, 0);
+    test_corruptions(7, false, 10000, 72, 0);
+    test_corruptions(64, true, 10000, 641, 0);
+    test_corruptions(64, false, 10000, 642, 0);
     /* Decode works in groups of slots: failures across group boundaries too. */
-    test_corruptions(130, false, 3000, 1301);
-    test_corruptions(200, true, 3000, 2001);
+    test_corruptions(130, false, 3000, 1301, 0);
+    test_corruptions(200, true, 3000, 2001, 0);
+    /* Commits spread over several radix digits, and past 2^44 (the record sort). */
+    test_corruptions(64, true, 3000, 643, 30);
+    test_corruptions(64, true, 3000, 644, 50);
+    test_corruptions(7, true, 3000, 73, 52);
     return testing_done("codec");
 }

@@ -1,6 +1,10 @@
-/* The table's operations, against the naive oracle and across hash seeds. */
+/* The table's operations, against the reference model and across hash seeds. */
+#define _POSIX_C_SOURCE 200809L
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "client_sessions.h"
 #include "testing/check.h"
@@ -59,12 +63,21 @@ static void test_basic_operations(void) {
     CHECK_EQ_U64(client_sessions_slot_for_header(table, &r1), VSR_SLOT_NONE);
     CHECK_EQ_U64(client_sessions_count(table), 2);
 
-    /* Remove frees and zeroes the slot; the next new client takes the lowest free slot. */
+    /* Remove frees the slot, which encodes as zeros again (the table keeps the removed
+     * header's bytes until a put overwrites them); the next new client takes the lowest
+     * free slot, and all of it. */
     client_sessions_remove(table, 11);
     CHECK_EQ_U64(client_sessions_count(table), 1);
     CHECK_EQ_U64(client_sessions_slot_for_client(table, 11), VSR_SLOT_NONE);
+    uint8_t encoded[4 * CLIENT_SESSIONS_SLOT_ENCODED_SIZE];
+    const uint8_t header_zero[VSR_HEADER_SIZE] = {0};
+    client_sessions_encode(table, encoded, sizeof(encoded));
+    CHECK(memcmp(encoded, header_zero, VSR_HEADER_SIZE) == 0);
+    CHECK(memcmp(encoded + VSR_HEADER_SIZE, &r2, VSR_HEADER_SIZE) == 0);
     vsr_header_reply r3 = testing_reply(33, 10, 0);
     CHECK_EQ_U64(client_sessions_put(table, 10, &r3), 0);
+    client_sessions_encode(table, encoded, sizeof(encoded));
+    CHECK(memcmp(encoded, &r3, VSR_HEADER_SIZE) == 0);
 
     /* Fill, then evictee is the smallest commit, not the lowest slot. */
     vsr_header_reply r4 = testing_reply(44, 11, 0);
@@ -88,7 +101,7 @@ static void test_basic_operations(void) {
     client_sessions_reset(table);
     CHECK_EQ_U64(client_sessions_count(table), 0);
     CHECK_EQ_U64(client_sessions_slot_for_client(table, 22), VSR_SLOT_NONE);
-    uint8_t encoded[4 * 264], zero[4 * 264] = {0};
+    uint8_t zero[4 * CLIENT_SESSIONS_SLOT_ENCODED_SIZE] = {0};
     client_sessions_encode(table, encoded, sizeof(encoded));
     CHECK(memcmp(encoded, zero, sizeof(zero)) == 0);
     client_sessions_deinit(table);
@@ -214,6 +227,222 @@ static void test_evictee_after_decode(uint32_t clients_max, uint64_t seed) {
     client_sessions_deinit(b);
 }
 
+/* ---- death tests: a child process runs the body and must abort with the expected text ---- */
+
+typedef struct child_result {
+    bool aborted;
+    bool exited_ok;
+    char text[1024]; /* the start of what the child wrote to stderr */
+} child_result;
+
+/* Runs body(context) in a child process with stderr captured. */
+static child_result run_child(void (*body)(void *), void *context) {
+    child_result result = {false, false, {0}};
+    int pipe_fds[2];
+    if (pipe(pipe_fds) != 0) {
+        perror("pipe");
+        exit(1);
+    }
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0) {
+        perror("fork");
+        exit(1);
+    }
+    if (pid == 0) {
+        close(pipe_fds[0]);
+        dup2(pipe_fds[1], STDERR_FILENO);
+        body(context);
+        fflush(stderr);
+        _exit(0);
+    }
+    close(pipe_fds[1]);
+    size_t length = 0;
+    for (;;) {
+        ssize_t n = read(pipe_fds[0], result.text + length, sizeof(result.text) - 1 - length);
+        if (n <= 0) break;
+        length += (size_t)n;
+        if (length == sizeof(result.text) - 1) {
+            char sink_buffer[256];
+            while (read(pipe_fds[0], sink_buffer, sizeof(sink_buffer)) > 0) {
+            }
+            break;
+        }
+    }
+    result.text[length] = '\0';
+    close(pipe_fds[0]);
+    int status = 0;
+    if (waitpid(pid, &status, 0) != pid) {
+        perror("waitpid");
+        exit(1);
+    }
+    result.aborted = WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT;
+    result.exited_ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    return result;
+}
+
+/* The child must abort, and its message must name the failed condition. */
+static void expect_abort(const char *what, void (*body)(void *), void *context,
+                         const char *condition_text) {
+    child_result result = run_child(body, context);
+    if (!result.aborted || strstr(result.text, condition_text) == NULL) {
+        fprintf(stderr, "%s: expected an abort naming '%s'; child %s, wrote: %s\n", what,
+                condition_text, result.exited_ok ? "exited normally" : "did not abort",
+                result.text);
+    }
+    CHECK(result.aborted);
+    CHECK(strstr(result.text, condition_text) != NULL);
+}
+
+static void expect_no_abort(const char *what, void (*body)(void *), void *context) {
+    child_result result = run_child(body, context);
+    if (!result.exited_ok) fprintf(stderr, "%s: the child failed: %s\n", what, result.text);
+    CHECK(result.exited_ok);
+}
+
+/* A table of 4 clients (commits 1..4), then client 1 updated at 9: commit_max 9. */
+static client_sessions *table_small(void) {
+    client_sessions *table = table_new(4, 3);
+    for (uint32_t i = 1; i <= 4; i++) {
+        vsr_header_reply reply = testing_reply(100 + i, i, 0);
+        client_sessions_put(table, i, &reply);
+    }
+    vsr_header_reply update = testing_reply(101, 9, 1);
+    client_sessions_put(table, 1, &update);
+    return table;
+}
+
+typedef struct put_case {
+    uint64_t commit;   /* the commit of the put */
+    bool remove_first; /* remove client 101 (holder of commit_max) before */
+    int prepare;       /* 0: as built, 1: through encode + decode, 2: reset, 3: failed decode */
+    bool bad_checksum;
+} put_case;
+
+static void put_case_run(void *context) {
+    const put_case *c = context;
+    client_sessions *table = table_small();
+    if (c->remove_first) client_sessions_remove(table, 101);
+    uint8_t bytes[4 * CLIENT_SESSIONS_SLOT_ENCODED_SIZE];
+    client_sessions_encode(table, bytes, sizeof(bytes));
+    if (c->prepare == 1 || c->prepare == 3) {
+        client_sessions *other = table_new(4, 77);
+        if (c->prepare == 3) bytes[5] ^= 1; /* slot 0's checksum: the decode fails */
+        vsr_error error = client_sessions_decode(other, bytes, sizeof(bytes));
+        if ((error.code == VSR_ERROR_OK) != (c->prepare == 1)) abort();
+        client_sessions_deinit(table);
+        table = other;
+    }
+    if (c->prepare == 2) client_sessions_reset(table);
+    /* A new client (the table has a free slot in every case but the first). */
+    if (client_sessions_count(table) == 4) client_sessions_remove(table, 104);
+    vsr_header_reply reply = testing_reply(555, c->commit, 0);
+    if (c->bad_checksum) reply.checksum ^= 1;
+    client_sessions_put(table, c->commit, &reply);
+    client_sessions_deinit(table);
+}
+
+/*
+ * put's precondition, commits only grow, against the largest commit the table has seen:
+ * kept across removes, replaced by the largest decoded commit on decode, 0 after a reset
+ * or a failed decode.
+ */
+static void test_commit_precondition(void) {
+    put_case below = {8, false, 0, false};
+    expect_abort("put below commit_max", put_case_run, &below, "commit_max");
+    put_case equal = {9, false, 0, false};
+    expect_abort("put at commit_max", put_case_run, &equal, "commit_max");
+    put_case above = {10, false, 0, false};
+    expect_no_abort("put above commit_max", put_case_run, &above);
+    /* Removing the client that holds the largest commit does not lower it. */
+    put_case after_remove = {5, true, 0, false};
+    expect_abort("put below a removed commit", put_case_run, &after_remove, "commit_max");
+    /* Decode knows only the commits it reads: 4 once client 101 (commit 9) is gone. */
+    put_case decoded_ok = {5, true, 1, false};
+    expect_no_abort("put above the decoded commits", put_case_run, &decoded_ok);
+    put_case decoded_equal = {4, true, 1, false};
+    expect_abort("put at the largest decoded commit", put_case_run, &decoded_equal, "commit_max");
+    put_case decoded_full = {9, false, 1, false};
+    expect_abort("put at the largest decoded commit, 9", put_case_run, &decoded_full, "commit_max");
+    put_case reset = {1, false, 2, false};
+    expect_no_abort("put after reset", put_case_run, &reset);
+    put_case failed_decode = {1, false, 3, false};
+    expect_no_abort("put after a failed decode", put_case_run, &failed_decode);
+}
+
+/* The verify tier: a put checks the reply's checksum in a verify build, and only there. */
+static void test_verify_tier(void) {
+    put_case bad = {10, false, 0, true};
+#if defined(CS_VERIFY_ENABLED) && CS_VERIFY_ENABLED
+    expect_abort("put of a reply with a bad checksum", put_case_run, &bad,
+                 "vsr_header_reply_validate");
+#else
+    expect_no_abort("put of a reply with a bad checksum, verify off", put_case_run, &bad);
+#endif
+    put_case good = {10, false, 0, false};
+    expect_no_abort("put of a valid reply", put_case_run, &good);
+}
+
+/*
+ * Decode must order the eviction list by commit whatever the commits' spread: small ranges
+ * (one radix pass), wide ones (several passes, digits of unequal use), and ranges too wide
+ * to pack beside a slot (above 2^44: the record sort). Then puts after the decode (updates
+ * move to the tail, new clients go there) and evictions must agree with the oracle.
+ */
+static void test_order_after_decode(uint32_t clients_max, uint64_t gap_max, uint64_t seed) {
+    client_sessions *a = table_new(clients_max, seed);
+    client_sessions *b = table_new(clients_max, seed * 3 + 1);
+    model oracle;
+    model_init(&oracle, clients_max);
+    uint64_t random = seed, commit = 0;
+    /* Commits grow by random gaps up to gap_max; clients are updated in random order. */
+    for (uint32_t i = 0; i < clients_max; i++) {
+        commit += 1 + testing_random(&random) % gap_max;
+        vsr_header_reply reply = testing_reply(VSR_U128(seed, i + 1), commit, 0);
+        client_sessions_put(a, commit, &reply);
+        model_put(&oracle, commit, &reply);
+    }
+    for (uint32_t k = 0; k < 2 * clients_max; k++) {
+        uint32_t pick = (uint32_t)(testing_random(&random) % clients_max);
+        commit += 1 + testing_random(&random) % gap_max;
+        vsr_header_reply reply = testing_reply(oracle.slots[pick].header.client, commit, k + 1);
+        client_sessions_put(a, oracle.slots[pick].session, &reply);
+        model_put(&oracle, oracle.slots[pick].session, &reply);
+    }
+    uint64_t size = client_sessions_encode_size(clients_max);
+    uint8_t *bytes = malloc(size);
+    client_sessions_encode(a, bytes, size);
+    CHECK_EQ_U64(client_sessions_decode(b, bytes, size).code, VSR_ERROR_OK);
+    uint32_t mismatches = 0;
+    /* Puts after the decode: a few updates, then new clients evicting the oldest. */
+    for (uint32_t k = 0; k < clients_max / 2 + 1; k++) {
+        uint32_t pick = (uint32_t)(testing_random(&random) % clients_max);
+        commit += 1 + testing_random(&random) % gap_max;
+        vsr_header_reply reply = testing_reply(oracle.slots[pick].header.client, commit, 1000 + k);
+        mismatches += client_sessions_put(b, oracle.slots[pick].session, &reply) !=
+                      model_put(&oracle, oracle.slots[pick].session, &reply);
+    }
+    for (uint32_t k = 0; k < 2 * clients_max; k++) {
+        vsr_u128 evictee = model_evictee(&oracle);
+        mismatches += client_sessions_evictee(b) != evictee;
+        model_remove(&oracle, evictee);
+        client_sessions_remove(b, evictee);
+        commit += 1 + testing_random(&random) % gap_max;
+        vsr_header_reply reply = testing_reply(VSR_U128(seed + 1, k + 1), commit, 0);
+        mismatches += client_sessions_put(b, commit, &reply) != model_put(&oracle, commit, &reply);
+    }
+    if (mismatches != 0) {
+        fprintf(stderr, "order after decode, clients_max %u, gaps up to %llu: %u mismatches\n",
+                clients_max, (unsigned long long)gap_max, mismatches);
+    }
+    CHECK_EQ_U64(mismatches, 0);
+    free(bytes);
+    model_deinit(&oracle);
+    client_sessions_deinit(a);
+    client_sessions_deinit(b);
+}
+
 int main(void) {
     test_init_limits();
     test_basic_operations();
@@ -226,5 +455,16 @@ int main(void) {
     for (size_t i = 0; i < sizeof(capacities) / sizeof(capacities[0]); i++) {
         test_evictee_after_decode(capacities[i], 100 + i);
     }
+    /* Sizes around the insertion sort's limit (32) and across radix digit widths; gaps from
+     * dense commits to commits spread past 2^44 (the record sort). */
+    const uint32_t order_sizes[] = {1, 2, 7, 32, 33, 64, 100, 1000, 5000};
+    const uint64_t gaps[] = {1, 3, 1000, UINT64_C(1) << 20, UINT64_C(1) << 36, UINT64_C(1) << 46};
+    for (size_t i = 0; i < sizeof(order_sizes) / sizeof(order_sizes[0]); i++) {
+        for (size_t g = 0; g < sizeof(gaps) / sizeof(gaps[0]); g++) {
+            test_order_after_decode(order_sizes[i], gaps[g], 1000 * i + g + 1);
+        }
+    }
+    test_commit_precondition();
+    test_verify_tier();
     return testing_done("table");
 }
