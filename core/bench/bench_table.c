@@ -76,13 +76,6 @@ static double timer_overhead(void) {
     return best;
 }
 
-static uint64_t testing_random(uint64_t *state) {
-    uint64_t z = (*state += 0x9e3779b97f4a7c15u);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-    return z ^ (z >> 31);
-}
-
 static void *alloc_or_die(size_t size) {
     void *p = malloc(size);
     if (p == NULL) {
@@ -327,14 +320,14 @@ static double bench_naive(uint32_t clients_max) {
         f.keys[i] = VSR_U128(7, (i * 2654435761u) % clients_max + 1);
     }
     double ns;
-    MEASURE(&f, ns, sink += naive_slot_for_client(&n, f.keys[k]));
+    MEASURE(&f, ns, sink += model_slot_for_client(&n, f.keys[k]));
     emit("get", "naive", ns, "ns/op", "clients_max", (uint64_t)clients_max, (const char *)NULL);
     double evictee_ns;
-    MEASURE(&f, evictee_ns, sink += (uint64_t)naive_evictee(&n) + k);
+    MEASURE(&f, evictee_ns, sink += (uint64_t)model_evictee(&n) + k);
     emit("evictee", "naive", evictee_ns, "ns/op", "clients_max", (uint64_t)clients_max,
          (const char *)NULL);
     free(f.keys);
-    naive_deinit(&n);
+    model_deinit(&n);
     return evictee_ns;
 }
 
