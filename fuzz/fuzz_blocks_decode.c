@@ -5,7 +5,7 @@
  * reference, then the blocks; block k sits at address k + 1, each in its own
  * allocation of exactly the bytes the input has for it, so that AddressSanitizer
  * sees any read past a block. Checks:
- * - the reader's verdict matches the oracle of FORMAT.md 4 (oracle_trailer_read,
+ * - the reader's verdict matches the oracle of docs/FORMAT.md section 4 (oracle_trailer_read,
  *   testing/oracle.h): same acceptance, the same block named, a rule that block
  *   really breaks;
  * - what it accepts is the concatenation of the chain's bodies, and writing

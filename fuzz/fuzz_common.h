@@ -6,7 +6,7 @@
  * AFL++, the replay driver) reports as a crash. Also the reader of a target's
  * input, and the check of a verdict against the oracles' rule sets.
  *
- * The oracles (FORMAT.md restated byte by byte), the reply and trailer builder,
+ * The oracles (docs/FORMAT.md restated byte by byte), the reply and trailer builder,
  * the reference model and the test generator are the test library's (testing/),
  * compiled into every target with the engine's flags, as the core is.
  */

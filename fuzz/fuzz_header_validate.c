@@ -2,7 +2,7 @@
  * fuzz_header_validate: the reply and block header validators and the checksum helpers.
  *
  * Input: a 256-byte header (zero-padded when shorter), then its body. Checks:
- * - both validators agree with FORMAT.md 2, 2a and 2b restated byte by byte
+ * - both validators agree with docs/FORMAT.md sections 2, 2a and 2b restated byte by byte
  *   (fuzz_common.h): valid exactly when no rule is broken, the checksum first;
  * - vsr_header_checksum_compute / _valid / set_checksum, and the body checksum,
  *   agree with vsr_checksum on the raw bytes;

@@ -2,7 +2,7 @@
  * fuzz_trailer.h: decode one encoded trailer and check everything that must hold.
  *
  * Shared by fuzz_trailer_decode and fuzz_blocks_decode. The verdict must be the
- * oracle's of FORMAT.md 3 (oracle_trailer, testing/oracle.h): the first slot that
+ * oracle's of docs/FORMAT.md section 3 (oracle_trailer, testing/oracle.h): the first slot that
  * breaks a rule is the one the error names, with a rule that slot breaks. Then:
  * - a decode that succeeds re-encodes to the identical bytes, every occupied
  *   slot answers get / slot_for_client / slot_for_header and the iterator, and

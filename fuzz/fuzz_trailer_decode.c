@@ -3,7 +3,7 @@
  *
  * Input: byte 0 picks clients_max (fuzz_trailer_clients_max), the rest is the
  * encoded trailer. Decode must never crash or leak; its verdict must match the
- * oracle of FORMAT.md 3; what decodes re-encodes to the identical bytes; what
+ * oracle of docs/FORMAT.md section 3; what decodes re-encodes to the identical bytes; what
  * fails leaves the table empty (fuzz_trailer.h has the checks).
  */
 #include "fuzz_mutate.h"

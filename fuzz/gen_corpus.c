@@ -4,7 +4,7 @@
  * Built from the core's own writer and the fuzz builders, so every seed is
  * what the core really writes: valid trailers at several clients_max and fill
  * levels, trailers in one and in several blocks, valid reply and block headers,
- * operation programs, and for each rule of FORMAT.md one input that breaks
+ * operation programs, and for each rule of docs/FORMAT.md one input that breaks
  * that rule alone (the checksums after the change recomputed, so that the
  * decoder reaches the rule). Output: DIR/<target>/<name>. Deterministic.
  */
@@ -32,7 +32,7 @@ static void write_seed(const char *target, const char *name, const uint8_t *data
     }
 }
 
-/* One rule of FORMAT.md 2 broken by storing `value` in `width` bytes at `offset`. */
+/* One rule of docs/FORMAT.md section 2 broken by storing `value` in `width` bytes at `offset`. */
 typedef struct rule_break {
     const char *name;
     uint16_t offset;

@@ -111,7 +111,7 @@ uint64_t client_sessions_encode_size(uint32_t clients_max);
 void client_sessions_encode(const client_sessions *table, void *out, uint64_t out_size);
 /*
  * Replaces the table's content with the encoding in bytes[0..size), checking
- * every rule of FORMAT.md 3 and 5. On error the table is empty, exactly as
+ * every rule of docs/FORMAT.md sections 3 and 5. On error the table is empty, exactly as
  * after reset, and the error names the rule and the slot.
  */
 vsr_error client_sessions_decode(client_sessions *table, const void *bytes, uint64_t size);

@@ -1,5 +1,5 @@
 /*
- * vsr.h: the bytes of the client-sessions format (FORMAT.md).
+ * vsr.h: the bytes of the client-sessions format (docs/FORMAT.md).
  *
  * u128, the 256-byte header frame, the reply and block headers, the
  * AEGIS-128L checksum, header validation, the error values every decoder
@@ -51,7 +51,7 @@ enum {
     VSR_BLOCK_SIZE_MAX = 1024 * 1024,
 };
 
-/* The frame common to every header (FORMAT.md section 2). */
+/* The frame common to every header (docs/FORMAT.md section 2). */
 #define VSR_HEADER_FRAME_FIELDS     \
     vsr_u128 checksum;              \
     vsr_u128 checksum_padding;      \
@@ -73,7 +73,7 @@ typedef struct vsr_header {
     uint8_t command_specific[128];
 } vsr_header;
 
-/* command = 8 (FORMAT.md section 2a). */
+/* command = 8 (docs/FORMAT.md section 2a). */
 typedef struct vsr_header_reply {
     alignas(16) VSR_HEADER_FRAME_FIELDS;
     vsr_u128 request_checksum;
@@ -89,7 +89,7 @@ typedef struct vsr_header_reply {
     uint8_t reserved[19];
 } vsr_header_reply;
 
-/* command = 20 (FORMAT.md section 2b). */
+/* command = 20 (docs/FORMAT.md section 2b). */
 typedef struct vsr_header_block {
     alignas(16) VSR_HEADER_FRAME_FIELDS;
     vsr_u128 previous_trailer_block_checksum;
@@ -146,7 +146,7 @@ _Static_assert(offsetof(vsr_header_block, snapshot) == 232, "block.snapshot");
 _Static_assert(offsetof(vsr_header_block, block_type) == 240, "block.block_type");
 _Static_assert(offsetof(vsr_header_block, reserved_block) == 241, "block.reserved_block");
 
-/* ---- Checksum: AEGIS-128L MAC, zero key and nonce (FORMAT.md section 1) ---- */
+/* ---- Checksum: AEGIS-128L MAC, zero key and nonce (docs/FORMAT.md section 1) ---- */
 
 typedef enum vsr_checksum_impl {
     VSR_CHECKSUM_IMPL_AUTO = 0, /* the fastest available, chosen once */
@@ -155,7 +155,7 @@ typedef enum vsr_checksum_impl {
     VSR_CHECKSUM_IMPL_ARMV8,    /* ARMv8 crypto extensions */
 } vsr_checksum_impl;
 
-/* checksum(bytes) as FORMAT.md defines it, with the implementation chosen at start-up. */
+/* checksum(bytes) as docs/FORMAT.md defines it, with the implementation chosen at start-up. */
 vsr_u128 vsr_checksum(const void *bytes, size_t size);
 /* The same with a given implementation (tests and benchmarks); asserts it is available. */
 vsr_u128 vsr_checksum_with(vsr_checksum_impl impl, const void *bytes, size_t size);
@@ -188,11 +188,11 @@ bool vsr_header_checksum_valid(const void *header);
 void vsr_header_set_checksum_body(void *header, const void *body, size_t body_size);
 bool vsr_header_checksum_body_valid(const void *header, const void *body, size_t body_size);
 
-/* ---- Errors: one code per rule of FORMAT.md, stable names ---- */
+/* ---- Errors: one code per rule of docs/FORMAT.md, stable names ---- */
 
 #define VSR_ERROR_CODES(X)                                                                        \
     X(OK, "ok", "no error")                                                                       \
-    /* header frame, FORMAT.md 2 */                                                               \
+    /* header frame, docs/FORMAT.md section 2 */                                                  \
     X(HEADER_CHECKSUM, "header_checksum", "checksum does not match bytes 16..256")                \
     X(HEADER_CHECKSUM_PADDING, "header_checksum_padding", "checksum_padding != 0")                \
     X(HEADER_CHECKSUM_BODY_PADDING, "header_checksum_body_padding", "checksum_body_padding != 0") \
@@ -204,7 +204,7 @@ bool vsr_header_checksum_body_valid(const void *header, const void *body, size_t
     X(HEADER_PROTOCOL, "header_protocol", "protocol != 0")                                        \
     X(HEADER_COMMAND, "header_command", "command is not the one expected here")                   \
     X(HEADER_RESERVED_FRAME, "header_reserved_frame", "reserved_frame != 0")                      \
-    /* reply header, FORMAT.md 2a */                                                              \
+    /* reply header, docs/FORMAT.md section 2a */                                                 \
     X(REPLY_REQUEST_CHECKSUM_PADDING, "reply_request_checksum_padding",                           \
       "request_checksum_padding != 0")                                                            \
     X(REPLY_CONTEXT_PADDING, "reply_context_padding", "context_padding != 0")                     \
@@ -216,7 +216,7 @@ bool vsr_header_checksum_body_valid(const void *header, const void *body, size_t
     X(REPLY_REGISTER_REQUEST, "reply_register_request", "register reply: request != 0")           \
     X(REPLY_REQUEST, "reply_request", "request == 0 on a reply that is not register")             \
     X(REPLY_RESERVED, "reply_reserved", "reserved != 0")                                          \
-    /* block header, FORMAT.md 2b */                                                              \
+    /* block header, docs/FORMAT.md section 2b */                                                 \
     X(BLOCK_VIEW, "block_view", "block view != 0")                                                \
     X(BLOCK_REPLICA, "block_replica", "block replica != 0")                                       \
     X(BLOCK_PREVIOUS_CHECKSUM_PADDING, "block_previous_checksum_padding",                         \
@@ -226,13 +226,13 @@ bool vsr_header_checksum_body_valid(const void *header, const void *body, size_t
     X(BLOCK_SNAPSHOT, "block_snapshot", "snapshot != 0")                                          \
     X(BLOCK_TYPE, "block_type", "block_type != 2 (client_sessions)")                              \
     X(BLOCK_RESERVED, "block_reserved", "reserved_block != 0")                                    \
-    /* trailer, FORMAT.md 3 */                                                                    \
+    /* trailer, docs/FORMAT.md section 3 */                                                       \
     X(TRAILER_SIZE, "trailer_size", "size is not 264 * clients_max of the table")                 \
     X(FREE_SLOT_NOT_ZERO, "free_slot_not_zero", "session == 0 but the header is not all zero")    \
     X(SESSION_AFTER_COMMIT, "session_after_commit", "session > commit")                           \
     X(DUPLICATE_CLIENT, "duplicate_client", "two slots hold the same client")                     \
     X(DUPLICATE_COMMIT, "duplicate_commit", "two slots hold the same commit")                     \
-    /* trailer blocks, FORMAT.md 4 */                                                             \
+    /* trailer blocks, docs/FORMAT.md section 4 */                                                \
     X(BLOCK_SIZE_INVALID, "block_size_invalid", "block_size is not a power of two in 512..1 MiB") \
     X(REFERENCE_SIZE, "reference_size", "reference size is 0 or larger than the destination")     \
     X(REFERENCE_ADDRESS, "reference_address", "reference last_block_address == 0")                \
@@ -274,12 +274,12 @@ char *vsr_error_format(vsr_error error, char *out, size_t out_size);
 
 /* ---- Header validation ---- */
 
-/* Every rule of FORMAT.md 2 and 2a for a reply header, the checksum first. */
+/* Every rule of docs/FORMAT.md sections 2 and 2a for a reply header, the checksum first. */
 vsr_error_code vsr_header_reply_validate(const vsr_header_reply *header);
-/* Every rule of FORMAT.md 2 and 2b for a block header, the checksum first. */
+/* Every rule of docs/FORMAT.md sections 2 and 2b for a block header, the checksum first. */
 vsr_error_code vsr_header_block_validate(const vsr_header_block *header);
 
-/* ---- Trailer blocks (FORMAT.md section 4) ---- */
+/* ---- Trailer blocks (docs/FORMAT.md section 4) ---- */
 
 typedef struct vsr_trailer_reference {
     uint64_t size;

@@ -1,5 +1,5 @@
 /*
- * checksum.c: AEGIS-128L used as a MAC with a zero key and nonce (FORMAT.md section 1).
+ * checksum.c: AEGIS-128L used as a MAC with a zero key and nonce (docs/FORMAT.md section 1).
  *
  * The input is the associated data, the message is empty, and the 128-bit tag read as a
  * little-endian u128 is the checksum. Three implementations give identical results:

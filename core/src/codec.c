@@ -1,4 +1,4 @@
-/* Encode and validating decode of the trailer (FORMAT.md 3 and 5). */
+/* Encode and validating decode of the trailer (docs/FORMAT.md sections 3 and 5). */
 #include <string.h>
 
 #include "aegis_internal.h"

@@ -1,4 +1,4 @@
-/* Header rules (FORMAT.md 2, 2a, 2b), error names, and u128 text. */
+/* Header rules (docs/FORMAT.md sections 2, 2a, 2b), error names, and u128 text. */
 #include <stdio.h>
 #include <string.h>
 
@@ -102,8 +102,8 @@ static bool all_zero(const uint8_t *bytes, size_t size) {
 }
 
 /*
- * The frame rules of FORMAT.md 2 that every command shares, after the checksum. Reply and
- * block headers begin with the same frame (VSR_ASSERT_FRAME_LAYOUT), so it is read in place
+ * The frame rules of docs/FORMAT.md section 2 that every command shares, after the checksum. Reply
+ * and block headers begin with the same frame (VSR_ASSERT_FRAME_LAYOUT), so it is read in place
  * through vsr_header instead of being copied out (the build has -fno-strict-aliasing).
  */
 static vsr_error_code frame_validate_after_checksum(const vsr_header *frame,

@@ -1,4 +1,4 @@
-/* Trailer blocks (FORMAT.md 4): written first to last, read last to first. */
+/* Trailer blocks (docs/FORMAT.md section 4): written first to last, read last to first. */
 #include <string.h>
 
 #include "assert.h"

@@ -292,7 +292,7 @@ static void test_rules(void) {
     CHECK_EQ_U64(error.code, VSR_ERROR_FREE_SLOT_NOT_ZERO);
     CHECK_EQ_U64(error.slot, SLOT);
     expect_empty(table);
-    /* Every trailer-level rule of FORMAT.md 3 has a case. */
+    /* Every trailer-level rule of docs/FORMAT.md section 3 has a case. */
     for (int code = VSR_ERROR_HEADER_CHECKSUM; code <= VSR_ERROR_REPLY_RESERVED; code++) {
         CHECK(seen[code]);
     }

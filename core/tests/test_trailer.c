@@ -1,4 +1,4 @@
-/* Trailer blocks: round trips at many sizes, and every read rule of FORMAT.md 4. */
+/* Trailer blocks: round trips at many sizes, and every read rule of docs/FORMAT.md section 4. */
 #include <stdlib.h>
 #include <string.h>
 

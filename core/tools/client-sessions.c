@@ -32,7 +32,8 @@ static const char usage_text[] =
     "\n"
     "Commands:\n"
     "  checksum [--max-bytes N] FILE\n"
-    "      Print the checksum (AEGIS-128L MAC, FORMAT.md 1) of FILE as 32 lowercase hex\n"
+    "      Print the checksum (AEGIS-128L MAC, docs/FORMAT.md section 1) of FILE as 32 lowercase "
+    "hex\n"
     "      digits, most significant first. FILE may be - for standard input. The input\n"
     "      is streamed to its end, whatever its size. A character device other than\n"
     "      /dev/null (such as /dev/zero, or a terminal as standard input) may never\n"
@@ -50,7 +51,8 @@ static const char usage_text[] =
     "\n"
     "  decode-blocks --block-size B --reference REF FILE...\n"
     "      Read a trailer from its blocks, check every block and the whole trailer\n"
-    "      (FORMAT.md 4), then decode it as above; clients_max is the trailer size / 264.\n"
+    "      (docs/FORMAT.md section 4), then decode it as above; clients_max is the trailer size / "
+    "264.\n"
     "      Each FILE holds one or more blocks back to back, B bytes each (the last one\n"
     "      in a file may stop after its header.size bytes); a block is found by the\n"
     "      address in its header (blocks with address 0 are skipped as free space).\n"
@@ -554,8 +556,8 @@ static bool block_set_append(block_set *set, block_ref ref) {
 }
 
 /* Streams FILE number index into the index: block_size bytes at a time, blocks with
- * address 0 skipped (FORMAT.md 2b: free space in an image). An input that cannot be read
- * again by offset (a pipe, standard input) has its blocks copied to the spool. */
+ * address 0 skipped (docs/FORMAT.md section 2b: free space in an image). An input that cannot be
+ * read again by offset (a pipe, standard input) has its blocks copied to the spool. */
 static bool block_set_index(block_set *set, const char *path, uint32_t index, uint8_t *chunk,
                             size_t chunk_size) {
     struct stat st;
@@ -816,7 +818,7 @@ static bool file_write_atomic(const char *path, const uint8_t *bytes, size_t siz
     return ok;
 }
 
-/* A trailer is SLOT_SIZE * N bytes, N in 1..2^20, and decodes (FORMAT.md 3). */
+/* A trailer is SLOT_SIZE * N bytes, N in 1..2^20, and decodes (docs/FORMAT.md section 3). */
 static bool trailer_valid(const char *path, const buffer *trailer) {
     uint64_t limit = client_sessions_encode_size(CLIENT_SESSIONS_CLIENTS_MAX_LIMIT);
     if (trailer->more) {
