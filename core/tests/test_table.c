@@ -394,7 +394,7 @@ static void test_order_after_decode(uint32_t clients_max, uint64_t gap_max, uint
     client_sessions *a = table_new(clients_max, seed);
     client_sessions *b = table_new(clients_max, seed * 3 + 1);
     model oracle;
-    model_init(&oracle, clients_max);
+    if (clients_max == 0 || gap_max == 0 || !model_init(&oracle, clients_max)) exit(1);
     uint64_t random = seed, commit = 0;
     /* Commits grow by random gaps up to gap_max; clients are updated in random order. */
     for (uint32_t i = 0; i < clients_max; i++) {
