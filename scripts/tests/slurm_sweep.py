@@ -223,7 +223,7 @@ def main():
                 shard = line["run"]["shard"]
                 assert shard == f"{line['seed'] % 3}/3", (line["seed"], shard)
             # 2. scancel one running shard; --resume completes its file.
-            seeds = 9000
+            seeds = 3000
             job, results = submit(cluster, tmp, "cancelled", seeds)
             victim = os.path.join(results, "shard-1.jsonl")
 
