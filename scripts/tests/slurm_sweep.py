@@ -24,6 +24,9 @@ import sys
 import tempfile
 import time
 
+import sweeps
+from sweeps import comparable, free_port, read_lines as read, run_sweep
+
 root, sim = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 SBATCH = os.path.join(root, "deploy", "slurm", "sweep.sbatch")
 SWEEP = os.path.join(root, "scripts", "sweep")
@@ -32,14 +35,7 @@ TOOLS = ["munged", "munge", "slurmctld", "slurmd", "sbatch", "squeue", "scancel"
 
 
 def skip(reason):
-    print(f"ops-slurm: SKIPPED: {reason}")
-    sys.exit(77)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    sweeps.skip("ops-slurm", reason)
 
 
 def wait_for(what, predicate, seconds):
@@ -158,27 +154,8 @@ PartitionName=test Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 
 
 def sweep(out, *extra):
-    done = subprocess.run([SWEEP, "--sim", sim, "--seed-base", "0", "--allow-missing-scenarios",
-                           "--quiet", "--out", out, *(f"--sim-arg={a}" for a in SIM_ARGS),
-                           *extra], capture_output=True, text=True, timeout=600)
-    assert done.returncode in (0, 1), f"sweep {extra} exited {done.returncode}\n{done.stderr}"
-    return read(out)
-
-
-def read(path):
-    with open(path) as f:
-        return [json.loads(line) for line in f if line.strip()]
-
-
-def comparable(lines):
-    rows = []
-    for line in lines:
-        line = dict(line)
-        line.pop("duration_ms", None)
-        line.pop("run", None)
-        line["sweep"] = {k: v for k, v in line.get("sweep", {}).items() if k != "commit"}
-        rows.append(line)
-    return sorted(rows, key=lambda line: line["seed"])
+    return run_sweep(root, sim, out, "--seed-base", "0", *(f"--sim-arg={a}" for a in SIM_ARGS),
+                     *extra)[1]
 
 
 def submit(cluster, tmp, name, seeds):

@@ -4,11 +4,11 @@ to order and to the timing fields (duration_ms, run); the nightly seed base is
 sha256("COMMIT DATE") and is recorded in every line.
 usage: sweep_parallel.py SOURCE_ROOT SIMULATOR"""
 import hashlib
-import json
 import os
-import subprocess
 import sys
 import tempfile
+
+from sweeps import comparable, first_difference, run_sweep
 
 root, sim = sys.argv[1], os.path.abspath(sys.argv[2])
 commit = "0123456789abcdef0123456789abcdef01234567"  # need not exist: a full id is not resolved
@@ -18,34 +18,8 @@ SEEDS = 120
 
 
 def sweep(out, *extra):
-    done = subprocess.run([os.path.join(root, "scripts", "sweep"), "--sim", sim,
-                           "--seeds", str(SEEDS), "--seed-base", spec, "--sim-arg=--ops",
-                           "--sim-arg=100", "--allow-missing-scenarios", "--quiet",
-                           "--out", out, *extra], capture_output=True, text=True, timeout=300)
-    assert done.returncode in (0, 1), f"sweep {extra} exited {done.returncode}\n{done.stderr}"
-    with open(out) as f:
-        return done, [json.loads(line) for line in f]
-
-
-def comparable(lines):
-    """Without the timing fields, and without the commit: someone may commit between the two
-    sweeps when this runs in a working tree."""
-    rows = []
-    for line in lines:
-        line = dict(line)
-        line.pop("duration_ms", None)
-        line.pop("run", None)
-        line["sweep"] = {k: v for k, v in line["sweep"].items() if k != "commit"}
-        rows.append(line)
-    return sorted(rows, key=lambda line: line["seed"])
-
-
-def first_difference(a, b):
-    for x, y in zip(a, b):
-        if x != y:
-            keys = sorted(k for k in set(x) | set(y) if x.get(k) != y.get(k))
-            return f"seed {x['seed']:#x}: {keys}"
-    return f"{len(a)} lines against {len(b)}"
+    return run_sweep(root, sim, out, "--seeds", str(SEEDS), "--seed-base", spec,
+                     "--sim-arg=--ops", "--sim-arg=100", *extra, timeout=300)
 
 
 with tempfile.TemporaryDirectory() as tmp:

@@ -11,15 +11,16 @@ openssh-server and GNU parallel (scripts/setup installs them); without them it i
 
 usage: sweep_parallel_ssh.py SOURCE_ROOT SIMULATOR"""
 
-import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
+
+import sweeps
+from sweeps import comparable, free_port, run_sweep
 
 root, sim = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 SEEDS = 120
@@ -27,35 +28,12 @@ SSHD = "/usr/sbin/sshd"
 
 
 def skip(reason):
-    print(f"ops-sweep-parallel-ssh: SKIPPED: {reason}")
-    sys.exit(77)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    sweeps.skip("ops-sweep-parallel-ssh", reason)
 
 
 def sweep(out, *extra):
-    done = subprocess.run([os.path.join(root, "scripts", "sweep"), "--sim", sim,
-                           "--seeds", str(SEEDS), "--seed-base", "0", "--sim-arg=--ops",
-                           "--sim-arg=100", "--allow-missing-scenarios", "--quiet",
-                           "--out", out, *extra], capture_output=True, text=True, timeout=300)
-    assert done.returncode in (0, 1), f"sweep {extra} exited {done.returncode}\n{done.stderr}"
-    with open(out) as f:
-        return done, [json.loads(line) for line in f]
-
-
-def comparable(lines):
-    rows = []
-    for line in lines:
-        line = dict(line)
-        line.pop("duration_ms", None)
-        line.pop("run", None)
-        line["sweep"] = {k: v for k, v in line["sweep"].items() if k != "commit"}
-        rows.append(line)
-    return sorted(rows, key=lambda line: line["seed"])
+    return run_sweep(root, sim, out, "--seeds", str(SEEDS), "--seed-base", "0",
+                     "--sim-arg=--ops", "--sim-arg=100", *extra, timeout=300)
 
 
 def main():
