@@ -174,6 +174,7 @@ void sim_check_decode_rejects(sim *s, const sim_replica *r) {
                                        .op = r->op,
                                        .b = (uint64_t)error.code});
         check_rejection(s, r, kind, &e, error);
+        if (!s->failure.failed) sim_probe_error_text(s, error, r->op, r->index);
         return;
     }
 }

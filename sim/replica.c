@@ -69,8 +69,8 @@ static void replica_apply_next(sim *s, sim_replica *r) {
     sim_op *op = &s->log[number];
     apply_decision d;
     /* Looking inside an eviction costs an encode: done on some first applications only. */
-    bool inspect = op->expected.evictee != 0 && op->first_replica == SIM_REPLICA_NONE &&
-                   pcg32_chance(&s->rng_checks, 1, 8);
+    bool first = op->first_replica == SIM_REPLICA_NONE;
+    bool inspect = op->expected.evictee != 0 && first && pcg32_chance(&s->rng_checks, 1, 8);
     const char *anomaly = apply_core(r->table, &op->reply, &d, inspect ? s->scratch_trailer : NULL);
     s->counts.replica_ops++;
     if (number <= r->op_high) {
@@ -93,6 +93,11 @@ static void replica_apply_next(sim *s, sim_replica *r) {
     }
     check_decision(s, r, op, number, &d);
     if (s->failure.failed) return;
+    if (first) {
+        sim_probe_after_apply(s, r, op, number);
+        if (op->expected.outcome == APPLY_REGISTERED) sim_probe_id_text(s, op->client, number);
+        if (s->failure.failed) return;
+    }
     r->op = number;
     if (number % s->config.checkpoint_interval == 0) replica_checkpoint(s, r);
 }
@@ -313,6 +318,7 @@ static read_result read_checkpoint(sim *s, const sim_replica *reader, sim_replic
                                    .a = (uint32_t)error.code,
                                    .op = sb->checkpoint_op,
                                    .b = error.block_address});
+    sim_probe_error_text(s, error, sb->checkpoint_op, owner->index);
     return READ_CORRUPT;
 }
 

@@ -55,7 +55,16 @@ typedef struct sim_op {
     uint8_t kind;
     uint8_t first_replica;   /* the replica that applied it first, for messages */
     apply_decision expected; /* the model's decision */
+    /* The model after the op, for the probes (probe.c): the client's session and stored
+     * reply checksum (0 when absent) and the table's count. */
+    uint64_t session;
+    vsr_u128 stored;
+    uint32_t count;
 } sim_op;
+
+/* Client ids the workload issues have this bit clear in both halves; probes of clients
+ * that were never issued set it (probe.c), so they are absent by construction. */
+#define SIM_ID_PROBE_BIT (UINT64_C(1) << 63)
 
 typedef struct sim_superblock {
     uint64_t checkpoint_index; /* 0: genesis, the empty table, no trailer */
@@ -154,6 +163,15 @@ bool sim_storage_lookup(void *context, uint64_t address, const void **bytes, siz
 uint8_t *sim_storage_block(sim_storage *storage, uint32_t area, uint32_t block);
 /* Body length of block i of a trailer of trailer_size bytes. */
 uint32_t sim_block_body_size(uint64_t trailer_size, uint32_t block_size, uint32_t block);
+
+/* probe.c */
+/* After the first application of op `number` on r: every query API asked about present,
+ * absent, evicted and related clients, and about current, stale and foreign headers. */
+void sim_probe_after_apply(sim *s, const sim_replica *r, const sim_op *op, uint64_t number);
+/* Reads back the text of a client id the way a user may write it. */
+void sim_probe_id_text(sim *s, vsr_u128 client, uint64_t number);
+/* Reads back an error's trace text ("name at slot N", "name at block N", "name"). */
+void sim_probe_error_text(sim *s, vsr_error error, uint64_t number, int replica);
 
 /* reject.c */
 void sim_check_decode_rejects(sim *s, const sim_replica *r);

@@ -26,6 +26,7 @@ typedef struct agent {
 typedef struct workload {
     agent *agents;
     uint64_t clients_created;
+    uint64_t *his; /* the high half of the id issued at each counter value */
     uint32_t view;
     uint64_t timestamp;
     uint32_t body_sizes[BODY_KINDS];
@@ -42,10 +43,29 @@ static agent *pick_agent(sim *s, workload *w) {
     return &w->agents[pcg32_bounded(&s->rng_workload, clients)];
 }
 
-/* Ids are random in the high half and a counter in the low half: distinct and never 0. */
+/*
+ * Ids are random in the high half and a counter in the low half: distinct and never 0. One
+ * in four shares its high half with the previous client's; one in eight takes the low half
+ * of an earlier client and a high half derived from that client's and the counter, so it
+ * differs from every other id with that low half. The index then holds ids that agree in
+ * one half, and a lookup that compares only one half answers for the wrong client.
+ * SIM_ID_PROBE_BIT stays clear in both halves (the counter stays below 2^62).
+ */
 static vsr_u128 new_client(sim *s, workload *w) {
     w->clients_created++;
-    return VSR_U128(pcg32_next_u64(&s->rng_workload), w->clients_created);
+    uint64_t counter = w->clients_created;
+    SIM_ASSERT(counter < s->config.ops + 2);
+    uint64_t hi = pcg32_next_u64(&s->rng_workload) & ~SIM_ID_PROBE_BIT;
+    uint64_t lo = counter;
+    uint32_t family = pcg32_bounded(&s->rng_workload, 8);
+    if (family < 2 && counter > 1) {
+        hi = w->his[counter - 1];
+    } else if (family == 2 && counter > 1) {
+        lo = 1 + pcg32_bounded(&s->rng_workload, (uint32_t)(counter - 1));
+        hi = w->his[lo] ^ (counter << 1);
+    }
+    w->his[counter] = hi;
+    return VSR_U128(hi, lo);
 }
 
 /* A retry (duplicate) or a late arrival of an older request (stale). */
@@ -191,6 +211,12 @@ static void generate_op(sim *s, workload *w, uint64_t number) {
     w->timestamp += 1 + pcg32_bounded(&s->rng_workload, 1000);
     build_reply(s, w, op, number);
     apply_model(&s->model, &op->reply, &op->expected);
+    if (op->expected.slot != VSR_SLOT_NONE) {
+        const model_slot *stored = &s->model.slots[op->expected.slot];
+        op->session = stored->session;
+        op->stored = stored->header.checksum;
+    }
+    op->count = s->model.count;
     count_decision(&s->counts, &op->expected);
     agent_learn(a, op);
     if (number % s->config.checkpoint_interval == 0) checkpoint_model(s, number);
@@ -200,7 +226,8 @@ void sim_workload_generate(sim *s) {
     workload w;
     memset(&w, 0, sizeof(w));
     w.agents = calloc(s->config.clients, sizeof(agent));
-    SIM_ASSERT(w.agents != NULL);
+    w.his = calloc((size_t)s->config.ops + 2, sizeof(uint64_t));
+    SIM_ASSERT(w.agents != NULL && w.his != NULL);
     w.timestamp = (uint64_t)1 << 40;
     bodies_init(s, &w);
     model_reset(&s->model);
@@ -208,4 +235,5 @@ void sim_workload_generate(sim *s) {
         generate_op(s, &w, number);
     }
     free(w.agents);
+    free(w.his);
 }

@@ -1,0 +1,231 @@
+/*
+ * probe.c: the questions a state machine asks its table besides the op it applies.
+ *
+ * The apply driver asks get, slot_for_client and slot_for_header about the op's own
+ * client, which is nearly always there. A table that answers wrongly only about clients
+ * that are not there, or about a header that is no longer the stored one, would pass it.
+ * So after the first application of every op, the replica's table is asked:
+ *
+ * - about the op's client: its slot, session and stored reply, as the model has them;
+ * - about the client the op evicted, if any: it must be gone;
+ * - about clients that share one half of the op's client id but were never issued, and
+ *   about one that shares nothing (SIM_ID_PROBE_BIT makes them absent by construction);
+ * - slot_for_header with the op's own reply (current only if the op stored it), with the
+ *   stored reply under a foreign checksum, and with the stored reply of another client id.
+ *
+ * Registrations also read back the text of the new client id, the ways a user may write
+ * it (--trace lines and failure messages name clients with vsr_u128_format; a repro is
+ * typed back with vsr_u128_parse), and every decode rejection reads back its error text.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim_assert.h"
+#include "sim_internal.h"
+
+static unsigned long long ull(uint64_t value) { return (unsigned long long)value; }
+
+static void probe_fail(sim *s, const char *signature, uint64_t number, int replica,
+                       const char *what, vsr_u128 client) {
+    char text[33];
+    vsr_u128_format(client, text);
+    sim_fail(s, signature, number, replica, "op %llu: %s (client %s)", ull(number), what, text);
+}
+
+/* A client that is not in the table must be absent to every query. */
+static void expect_absent(sim *s, const sim_replica *r, uint64_t number, vsr_u128 client,
+                          const char *which) {
+    client_sessions_entry entry;
+    char what[128];
+    if (client_sessions_get(r->table, client, &entry)) {
+        snprintf(what, sizeof(what), "get() finds the %s client at slot %" PRIu32, which,
+                 entry.slot);
+        probe_fail(s, "probe.absent", number, r->index, what, client);
+        return;
+    }
+    uint32_t slot = client_sessions_slot_for_client(r->table, client);
+    if (slot != VSR_SLOT_NONE) {
+        snprintf(what, sizeof(what), "slot_for_client() finds the %s client at slot %" PRIu32,
+                 which, slot);
+        probe_fail(s, "probe.absent", number, r->index, what, client);
+    }
+}
+
+/* slot_for_header(header) must be `expected`. */
+static void expect_header(sim *s, const sim_replica *r, uint64_t number,
+                          const vsr_header_reply *header, uint32_t expected, const char *which) {
+    uint32_t slot = client_sessions_slot_for_header(r->table, header);
+    if (slot == expected) return;
+    char what[160];
+    snprintf(what, sizeof(what), "slot_for_header(%s) is %" PRId64 ", expected %" PRId64, which,
+             slot == VSR_SLOT_NONE ? (int64_t)-1 : (int64_t)slot,
+             expected == VSR_SLOT_NONE ? (int64_t)-1 : (int64_t)expected);
+    probe_fail(s, "probe.header", number, r->index, what, header->client);
+}
+
+/* The op's client is present after the op exactly as the model has it. */
+static void expect_present(sim *s, const sim_replica *r, const sim_op *op, uint64_t number) {
+    client_sessions_entry entry;
+    if (!client_sessions_get(r->table, op->client, &entry)) {
+        probe_fail(s, "probe.present", number, r->index, "get() misses the op's client",
+                   op->client);
+        return;
+    }
+    const char *wrong = NULL;
+    if (entry.slot != op->expected.slot) wrong = "get() gives another slot than the model";
+    else if (entry.session != op->session) wrong = "get() gives another session than the model";
+    else if (entry.header->client != op->client) wrong = "get() gives another client's reply";
+    else if (entry.header->checksum != op->stored) wrong = "get() gives another reply than the model";
+    if (wrong != NULL) {
+        probe_fail(s, "probe.present", number, r->index, wrong, op->client);
+        return;
+    }
+    /* The stored reply is current; the same bytes under another checksum, or under another
+     * client id, are not. */
+    vsr_header_reply header = *entry.header;
+    expect_header(s, r, number, &header, op->expected.slot, "the stored reply");
+    header.checksum ^= (vsr_u128)1 << (number % 128);
+    expect_header(s, r, number, &header, VSR_SLOT_NONE, "the stored reply, foreign checksum");
+    header = *entry.header;
+    header.client = VSR_U128(VSR_U128_HI(op->client), VSR_U128_LO(op->client) | SIM_ID_PROBE_BIT);
+    expect_header(s, r, number, &header, VSR_SLOT_NONE, "the stored reply of a related client");
+}
+
+void sim_probe_after_apply(sim *s, const sim_replica *r, const sim_op *op, uint64_t number) {
+    if (client_sessions_count(r->table) != op->count) {
+        char what[96];
+        snprintf(what, sizeof(what), "count() is %" PRIu32 ", the model's %" PRIu32,
+                 client_sessions_count(r->table), op->count);
+        probe_fail(s, "probe.count", number, r->index, what, op->client);
+        return;
+    }
+    /* The op's own reply is current only if the op stored it (registered or updated): a
+     * duplicate's or a stale request's reply is a newer header of the same client. */
+    bool stored = op->expected.slot != VSR_SLOT_NONE && op->stored == op->reply.checksum;
+    expect_header(s, r, number, &op->reply, stored ? op->expected.slot : VSR_SLOT_NONE,
+                  "the op's reply");
+    if (op->expected.slot == VSR_SLOT_NONE) {
+        expect_absent(s, r, number, op->client, "rejected");
+    } else {
+        expect_present(s, r, op, number);
+    }
+    if (op->expected.evictee != 0) {
+        expect_absent(s, r, number, op->expected.evictee, "evicted");
+        vsr_header_reply header = op->reply;
+        header.client = op->expected.evictee;
+        expect_header(s, r, number, &header, VSR_SLOT_NONE, "a reply of the evicted client");
+    }
+    uint64_t hi = VSR_U128_HI(op->client), lo = VSR_U128_LO(op->client);
+    expect_absent(s, r, number, VSR_U128(hi, lo | SIM_ID_PROBE_BIT), "never issued (same high half)");
+    expect_absent(s, r, number, VSR_U128(hi | SIM_ID_PROBE_BIT, lo), "never issued (same low half)");
+    vsr_u128 other = op->reply.checksum | ((vsr_u128)SIM_ID_PROBE_BIT << 64);
+    expect_absent(s, r, number, other, "never issued");
+}
+
+/* ---- text read back ---- */
+
+static void text_fail(sim *s, uint64_t number, const char *text, const char *why) {
+    sim_fail(s, "probe.text", number, -1, "op %llu: client id text '%s': %s", ull(number), text,
+             why);
+}
+
+/* parse(text) must give `expected` (accept) or fail (reject). */
+static bool parse_is(const char *text, bool accept, vsr_u128 expected) {
+    vsr_u128 value = 0;
+    bool ok = vsr_u128_parse(text, &value);
+    return accept ? ok && value == expected : !ok;
+}
+
+void sim_probe_id_text(sim *s, vsr_u128 client, uint64_t number) {
+    char text[33], variant[40];
+    vsr_u128_format(client, text);
+    for (uint32_t i = 0; i < 32; i++) {
+        char c = text[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+            text_fail(s, number, text, "format gives a character that is not a lowercase hex digit");
+            return;
+        }
+    }
+    if (text[32] != '\0' || !parse_is(text, true, client)) {
+        text_fail(s, number, text, "does not read back as the same id");
+        return;
+    }
+    /* Accepted: a 0x or 0X prefix, uppercase digits, the leading zeros dropped. */
+    snprintf(variant, sizeof(variant), "%s%s", number % 2 ? "0x" : "0X", text);
+    for (char *p = variant + 2; *p && number % 3 == 0; p++) {
+        if (*p >= 'a' && *p <= 'f') *p = (char)(*p - 'a' + 'A');
+    }
+    if (!parse_is(variant, true, client)) {
+        text_fail(s, number, variant, "is not read as the id");
+        return;
+    }
+    const char *short_form = text;
+    while (short_form[0] == '0' && short_form[1] != '\0') short_form++;
+    if (!parse_is(short_form, true, client)) {
+        text_fail(s, number, short_form, "(leading zeros dropped) is not read as the id");
+        return;
+    }
+    /* Rejected: empty, a bare prefix, 33 digits, and a character just outside each digit
+     * range at some position. */
+    snprintf(variant, sizeof(variant), "0%s", text);
+    if (!parse_is("", false, 0) || !parse_is("0x", false, 0) || !parse_is(variant, false, 0)) {
+        text_fail(s, number, variant, "an empty, bare-prefix or 33-digit id is accepted");
+        return;
+    }
+    static const char outside[] = {'/', ':', '`', 'g', '@', 'G', ' ', '-'};
+    for (uint32_t i = 0; i < sizeof(outside); i++) {
+        memcpy(variant, text, sizeof(text));
+        variant[(number + i * 7) % 32] = outside[i];
+        if (!parse_is(variant, false, 0)) {
+            text_fail(s, number, variant, "an id with a character that is not a hex digit is accepted");
+            return;
+        }
+    }
+}
+
+void sim_probe_error_text(sim *s, vsr_error error, uint64_t number, int replica) {
+    char text[160], name[64];
+    vsr_error_format(error, text, sizeof(text));
+    /* "name", "name at slot N" or "name at block N". */
+    const char *at = strstr(text, " at ");
+    size_t length = at != NULL ? (size_t)(at - text) : strlen(text);
+    const char *why = NULL;
+    vsr_error_code code;
+    if (length >= sizeof(name)) {
+        why = "the name is too long";
+    } else {
+        memcpy(name, text, length);
+        name[length] = '\0';
+        if (!vsr_error_code_parse(name, &code) || code != error.code) {
+            why = "the name does not read back as the error";
+        } else if (strcmp(vsr_error_name(error.code), name) != 0) {
+            why = "vsr_error_name differs from the formatted name";
+        } else if (vsr_error_reason(error.code)[0] == '\0' ||
+                   strcmp(vsr_error_reason(error.code), "unknown error code") == 0) {
+            why = "the error has no reason";
+        }
+    }
+    if (why == NULL) {
+        char where[64] = "";
+        if (error.slot != VSR_SLOT_NONE) {
+            snprintf(where, sizeof(where), " at slot %" PRIu32, error.slot);
+        } else if (error.block_address != 0) {
+            snprintf(where, sizeof(where), " at block %llu", ull(error.block_address));
+        }
+        if (strcmp(text + length, where) != 0) why = "the place does not read back";
+    }
+    if (why == NULL) {
+        /* Near misses of the name are no error's name. */
+        size_t n = strlen(name);
+        name[n - 1] = (char)(name[n - 1] == 'z' ? 'y' : name[n - 1] + 1);
+        if (vsr_error_code_parse(name, &code)) why = "a misspelt name reads as an error";
+        name[n - 1] = '\0';
+        if (vsr_error_code_parse(name, &code)) why = "a truncated name reads as an error";
+    }
+    if (why != NULL) {
+        sim_fail(s, "probe.text", number, replica, "op %llu: error text '%s': %s", ull(number),
+                 text, why);
+    }
+}
