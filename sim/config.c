@@ -252,7 +252,8 @@ uint64_t sim_config_memory(const sim_config *c) {
                        trailer + blocks * c->block_size;             /* encoding, its blocks */
     uint64_t total = sizeof(sim) + ((uint64_t)c->ops + 1) * sizeof(sim_op) +
                      checkpoints * (sizeof(vsr_u128) + sizeof(sim_checkpoint_first)) + trailer +
-                     blocks * sizeof(uint64_t) + model_bytes + table_memory(c->clients_max) +
+                     2 * blocks * sizeof(uint64_t) + model_bytes + table_memory(c->clients_max) +
+                     trailer + blocks * c->block_size + /* reseal.c's copies */
                      (uint64_t)c->clients * agent_bytes + (uint64_t)c->replicas * replica;
     /* Transient: a checkpoint's expected encoding and, on a failure, the model replayed. */
     return total + 2 * trailer + model_bytes;

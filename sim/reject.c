@@ -132,10 +132,7 @@ static bool apply_defect(sim *s, uint8_t *trailer, sim_defect kind, expectation 
 static bool table_empty(sim *s) {
     if (client_sessions_count(s->scratch_table) != 0) return false;
     client_sessions_encode(s->scratch_table, s->scratch_trailer, s->trailer_size);
-    for (uint64_t i = 0; i < s->trailer_size; i++) {
-        if (s->scratch_trailer[i] != 0) return false;
-    }
-    return true;
+    return testing_all_zero(s->scratch_trailer, (size_t)s->trailer_size);
 }
 
 static void check_rejection(sim *s, const sim_replica *r, sim_defect kind, const expectation *e,

@@ -131,8 +131,11 @@ static bool sim_alloc(sim *s) {
     s->checkpoint_first = calloc((size_t)s->checkpoint_count, sizeof(sim_checkpoint_first));
     s->scratch_trailer = malloc((size_t)s->trailer_size);
     s->addresses = calloc(s->block_count, sizeof(uint64_t));
+    s->reseal_trailer = malloc((size_t)s->trailer_size);
+    s->reseal_blocks = malloc((size_t)s->block_count * c->block_size);
+    s->reseal_addresses = calloc(s->block_count, sizeof(uint64_t));
     if (!s->log || !s->checkpoint_checksums || !s->checkpoint_first || !s->scratch_trailer ||
-        !s->addresses) {
+        !s->addresses || !s->reseal_trailer || !s->reseal_blocks || !s->reseal_addresses) {
         return false;
     }
     return model_init(&s->model, c->clients_max);
@@ -178,6 +181,9 @@ static void sim_deinit(sim *s) {
     free(s->checkpoint_first);
     free(s->scratch_trailer);
     free(s->addresses);
+    free(s->reseal_trailer);
+    free(s->reseal_blocks);
+    free(s->reseal_addresses);
 }
 
 /* The configuration is part of the trace: the same decisions under another config are

@@ -123,6 +123,10 @@ typedef struct sim {
     client_sessions *scratch_table;
     uint8_t *scratch_trailer;
     uint64_t *addresses; /* block_count addresses of one area */
+    /* reseal.c's copies: a trailer, its blocks and their addresses. */
+    uint8_t *reseal_trailer;
+    uint8_t *reseal_blocks;
+    uint64_t *reseal_addresses;
     model model;
     sim_trace trace;
     sim_counts counts;
@@ -130,6 +134,7 @@ typedef struct sim {
     uint64_t step;
     uint64_t steps_max;
     uint32_t faults_left;
+    uint64_t text_probes; /* registrations seen by the probes (probe.c reads some ids back) */
     bool inject_pending;
 } sim;
 
@@ -172,6 +177,11 @@ void sim_probe_after_apply(sim *s, const sim_replica *r, const sim_op *op, uint6
 void sim_probe_id_text(sim *s, vsr_u128 client, uint64_t number);
 /* Reads back an error's trace text ("name at slot N", "name at block N", "name"). */
 void sim_probe_error_text(sim *s, vsr_error error, uint64_t number, int replica);
+
+/* reseal.c */
+/* Once per checkpoint: one edit of a slot, one of the blocks, each resealed, judged by
+ * the oracles. */
+void sim_check_resealed(sim *s, const sim_replica *r);
 
 /* reject.c */
 void sim_check_decode_rejects(sim *s, const sim_replica *r);
