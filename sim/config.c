@@ -24,7 +24,9 @@ enum {
     SWARM_CLIENTS_MAX_MEDIUM = 256,
     SWARM_CLIENTS_MAX_LARGE = 4096,
     SWARM_BLOCK_SIZE_MIN = 512,
-    SWARM_BLOCK_SIZE_SHIFTS = 8, /* 512 << 0 .. 512 << 7 = 64 KiB */
+    SWARM_BLOCK_SIZE_SHIFTS = 8, /* 512 << 0 .. 512 << 7 = 64 KiB, in most runs */
+    SWARM_BLOCK_SIZE_LARGE_SHIFTS = 4, /* 128 KiB .. 1 MiB (the largest valid), in a few */
+    SWARM_BLOCK_SIZE_LARGE_ONE_IN = 32,
     SWARM_CLIENTS_FACTOR_MAX = 8,
     SWARM_INTERVAL_MIN = 4,
     SWARM_INTERVAL_MAX = 160,
@@ -116,12 +118,19 @@ static uint32_t swarm_fault(pcg32 *rng, bool faults, uint32_t low, uint32_t high
 static void config_swarm(sim_config *c, pcg32 *rng) {
     c->replicas = pcg32_range(rng, 1, SIM_REPLICAS_MAX);
     c->clients_max = swarm_clients_max(rng);
-    c->block_size = (uint32_t)SWARM_BLOCK_SIZE_MIN << pcg32_bounded(rng, SWARM_BLOCK_SIZE_SHIFTS);
+    uint32_t shift = pcg32_bounded(rng, SWARM_BLOCK_SIZE_SHIFTS);
+    /* Blocks up to the largest valid size; each checkpoint then writes whole megabytes, so
+     * they checkpoint as seldom as large tables do. */
+    bool large_blocks = pcg32_bounded(rng, SWARM_BLOCK_SIZE_LARGE_ONE_IN) == 0;
+    if (large_blocks) {
+        shift = SWARM_BLOCK_SIZE_SHIFTS + pcg32_bounded(rng, SWARM_BLOCK_SIZE_LARGE_SHIFTS);
+    }
+    c->block_size = (uint32_t)SWARM_BLOCK_SIZE_MIN << shift;
     c->clients = swarm_clients(rng, c->clients_max);
     c->ops = SIM_OPS_DEFAULT;
     c->checkpoint_interval = pcg32_range(rng, SWARM_INTERVAL_MIN, SWARM_INTERVAL_MAX);
     /* A large table costs a large trailer per checkpoint: keep the total bounded. */
-    if (c->clients_max > SWARM_CLIENTS_MAX_MEDIUM)
+    if (c->clients_max > SWARM_CLIENTS_MAX_MEDIUM || large_blocks)
         c->checkpoint_interval *= SWARM_INTERVAL_LARGE_TABLE_FACTOR;
     c->p_duplicate = pcg32_bounded(rng, SWARM_P_DUPLICATE_BOUND);
     c->p_stale = pcg32_bounded(rng, SWARM_P_STALE_BOUND);
@@ -183,7 +192,8 @@ static void swarm_bounds(sim_config *lo, sim_config *hi) {
     lo->clients_max = 1;
     hi->clients_max = SWARM_CLIENTS_MAX_LARGE;
     lo->block_size = SWARM_BLOCK_SIZE_MIN;
-    hi->block_size = (uint32_t)SWARM_BLOCK_SIZE_MIN << (SWARM_BLOCK_SIZE_SHIFTS - 1);
+    hi->block_size = (uint32_t)SWARM_BLOCK_SIZE_MIN
+                     << (SWARM_BLOCK_SIZE_SHIFTS + SWARM_BLOCK_SIZE_LARGE_SHIFTS - 1);
     lo->clients = 1;
     uint32_t clients = SWARM_CLIENTS_FACTOR_MAX * SWARM_CLIENTS_MAX_LARGE;
     hi->clients = clients < SIM_CLIENTS_LIMIT ? clients : SIM_CLIENTS_LIMIT;

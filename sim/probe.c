@@ -217,6 +217,14 @@ void sim_probe_error_text(sim *s, vsr_error error, uint64_t number, int replica)
         if (strcmp(text + length, where) != 0) why = "the place does not read back";
     }
     if (why == NULL) {
+        /* A code past the table (a corrupt event, a newer peer) is named, not read beyond. */
+        vsr_error_code past = (vsr_error_code)(VSR_ERROR_COUNT + (number % 2));
+        if (strcmp(vsr_error_name(past), "unknown_error") != 0 ||
+            strcmp(vsr_error_reason(past), "unknown error code") != 0) {
+            why = "a code past the error table is not named unknown";
+        }
+    }
+    if (why == NULL) {
         /* Near misses of the name are no error's name. */
         size_t n = strlen(name);
         name[n - 1] = (char)(name[n - 1] == 'z' ? 'y' : name[n - 1] + 1);
