@@ -24,7 +24,7 @@ enum {
     SWARM_CLIENTS_MAX_MEDIUM = 256,
     SWARM_CLIENTS_MAX_LARGE = 4096,
     SWARM_BLOCK_SIZE_MIN = 512,
-    SWARM_BLOCK_SIZE_SHIFTS = 8, /* 512 << 0 .. 512 << 7 = 64 KiB, in most runs */
+    SWARM_BLOCK_SIZE_SHIFTS = 8,       /* 512 << 0 .. 512 << 7 = 64 KiB, in most runs */
     SWARM_BLOCK_SIZE_LARGE_SHIFTS = 4, /* 128 KiB .. 1 MiB (the largest valid), in a few */
     SWARM_BLOCK_SIZE_LARGE_ONE_IN = 32,
     SWARM_CLIENTS_FACTOR_MAX = 8,

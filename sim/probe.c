@@ -74,10 +74,14 @@ static void expect_present(sim *s, const sim_replica *r, const sim_op *op, uint6
         return;
     }
     const char *wrong = NULL;
-    if (entry.slot != op->expected.slot) wrong = "get() gives another slot than the model";
-    else if (entry.session != op->session) wrong = "get() gives another session than the model";
-    else if (entry.header->client != op->client) wrong = "get() gives another client's reply";
-    else if (entry.header->checksum != op->stored) wrong = "get() gives another reply than the model";
+    if (entry.slot != op->expected.slot)
+        wrong = "get() gives another slot than the model";
+    else if (entry.session != op->session)
+        wrong = "get() gives another session than the model";
+    else if (entry.header->client != op->client)
+        wrong = "get() gives another client's reply";
+    else if (entry.header->checksum != op->stored)
+        wrong = "get() gives another reply than the model";
     if (wrong != NULL) {
         probe_fail(s, "probe.present", number, r->index, wrong, op->client);
         return;
@@ -118,8 +122,10 @@ void sim_probe_after_apply(sim *s, const sim_replica *r, const sim_op *op, uint6
         expect_header(s, r, number, &header, VSR_SLOT_NONE, "a reply of the evicted client");
     }
     uint64_t hi = VSR_U128_HI(op->client), lo = VSR_U128_LO(op->client);
-    expect_absent(s, r, number, VSR_U128(hi, lo | SIM_ID_PROBE_BIT), "never issued (same high half)");
-    expect_absent(s, r, number, VSR_U128(hi | SIM_ID_PROBE_BIT, lo), "never issued (same low half)");
+    expect_absent(s, r, number, VSR_U128(hi, lo | SIM_ID_PROBE_BIT),
+                  "never issued (same high half)");
+    expect_absent(s, r, number, VSR_U128(hi | SIM_ID_PROBE_BIT, lo),
+                  "never issued (same low half)");
     vsr_u128 other = op->reply.checksum | ((vsr_u128)SIM_ID_PROBE_BIT << 64);
     expect_absent(s, r, number, other, "never issued");
 }
@@ -144,7 +150,8 @@ void sim_probe_id_text(sim *s, vsr_u128 client, uint64_t number) {
     for (uint32_t i = 0; i < 32; i++) {
         char c = text[i];
         if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
-            text_fail(s, number, text, "format gives a character that is not a lowercase hex digit");
+            text_fail(s, number, text,
+                      "format gives a character that is not a lowercase hex digit");
             return;
         }
     }
@@ -179,7 +186,8 @@ void sim_probe_id_text(sim *s, vsr_u128 client, uint64_t number) {
         memcpy(variant, text, sizeof(text));
         variant[(number + i * 7) % 32] = outside[i];
         if (!parse_is(variant, false, 0)) {
-            text_fail(s, number, variant, "an id with a character that is not a hex digit is accepted");
+            text_fail(s, number, variant,
+                      "an id with a character that is not a hex digit is accepted");
             return;
         }
     }

@@ -13,7 +13,7 @@
 #include "sim_internal.h"
 #include "testing/bytes.h"
 
-/* FORMAT.md 3: clients_max reply headers, then clients_max u64 sessions. */
+/* docs/FORMAT.md section 3: clients_max reply headers, then clients_max u64 sessions. */
 static size_t session_offset(uint32_t clients_max, uint32_t slot) {
     return (size_t)VSR_HEADER_SIZE * clients_max + sizeof(uint64_t) * slot;
 }

@@ -96,7 +96,8 @@ static void replica_apply_next(sim *s, sim_replica *r) {
     if (first) {
         sim_probe_after_apply(s, r, op, number);
         /* Reading text back costs more than the op: the first registrations, then 1 in 64. */
-        if (op->expected.outcome == APPLY_REGISTERED && (s->text_probes++ < 8 || s->text_probes % 64 == 0)) {
+        if (op->expected.outcome == APPLY_REGISTERED &&
+            (s->text_probes++ < 8 || s->text_probes % 64 == 0)) {
             sim_probe_id_text(s, op->client, number);
         }
         if (s->failure.failed) return;

@@ -30,40 +30,40 @@ static const uint64_t far_commit_step = UINT64_C(1) << 46;
 
 /* ---- slots ---- */
 
-#define RESEAL_SLOT_EDITS(X)                                                   \
-    X(COMMAND, "command")                                                      \
-    X(CHECKSUM_PADDING, "checksum_padding")                                    \
-    X(CHECKSUM_BODY_PADDING, "checksum_body_padding")                          \
-    X(NONCE_RESERVED, "nonce_reserved")                                        \
-    X(SIZE_BELOW_MIN, "size_below_min")                                        \
-    X(SIZE_MIN, "size_min")                                                    \
-    X(SIZE_MAX, "size_max")                                                    \
-    X(SIZE_ABOVE_MAX, "size_above_max")                                        \
-    X(EPOCH, "epoch")                                                          \
-    X(RELEASE_ZERO, "release_zero")                                            \
-    X(RELEASE_ONE, "release_one")                                              \
-    X(PROTOCOL, "protocol")                                                    \
-    X(RESERVED_FRAME, "reserved_frame")                                        \
-    X(REQUEST_CHECKSUM_PADDING, "request_checksum_padding")                    \
-    X(CONTEXT_PADDING, "context_padding")                                      \
-    X(CLIENT_ZERO, "client_zero")                                              \
-    X(OP_ABOVE, "op_above_commit")                                             \
-    X(OP_BELOW, "op_below_commit")                                             \
-    X(COMMIT_ZERO, "commit_zero")                                              \
-    X(TIMESTAMP_ZERO, "timestamp_zero")                                        \
-    X(TIMESTAMP_ONE, "timestamp_one")                                          \
-    X(REGISTER_SIZE_BELOW, "register_size_below")                              \
-    X(REGISTER_SIZE_ABOVE, "register_size_above")                              \
-    X(REGISTER_REQUEST, "register_request")                                    \
-    X(REQUEST_ZERO, "request_zero")                                            \
-    X(OPERATION_REGISTER, "operation_register")                                \
-    X(RESERVED, "reserved")                                                    \
-    X(SESSION_AT_COMMIT, "session_at_commit")                                  \
-    X(SESSION_ABOVE_COMMIT, "session_above_commit")                            \
-    X(COMMIT_FAR, "commit_far")                                                \
-    X(COMMIT_FAR_DUPLICATE, "commit_far_duplicate")                            \
-    X(CLIENT_SAME_HIGH_HALF, "client_same_high_half")                          \
-    X(CLIENT_SAME_LOW_HALF, "client_same_low_half")                            \
+#define RESEAL_SLOT_EDITS(X)                                \
+    X(COMMAND, "command")                                   \
+    X(CHECKSUM_PADDING, "checksum_padding")                 \
+    X(CHECKSUM_BODY_PADDING, "checksum_body_padding")       \
+    X(NONCE_RESERVED, "nonce_reserved")                     \
+    X(SIZE_BELOW_MIN, "size_below_min")                     \
+    X(SIZE_MIN, "size_min")                                 \
+    X(SIZE_MAX, "size_max")                                 \
+    X(SIZE_ABOVE_MAX, "size_above_max")                     \
+    X(EPOCH, "epoch")                                       \
+    X(RELEASE_ZERO, "release_zero")                         \
+    X(RELEASE_ONE, "release_one")                           \
+    X(PROTOCOL, "protocol")                                 \
+    X(RESERVED_FRAME, "reserved_frame")                     \
+    X(REQUEST_CHECKSUM_PADDING, "request_checksum_padding") \
+    X(CONTEXT_PADDING, "context_padding")                   \
+    X(CLIENT_ZERO, "client_zero")                           \
+    X(OP_ABOVE, "op_above_commit")                          \
+    X(OP_BELOW, "op_below_commit")                          \
+    X(COMMIT_ZERO, "commit_zero")                           \
+    X(TIMESTAMP_ZERO, "timestamp_zero")                     \
+    X(TIMESTAMP_ONE, "timestamp_one")                       \
+    X(REGISTER_SIZE_BELOW, "register_size_below")           \
+    X(REGISTER_SIZE_ABOVE, "register_size_above")           \
+    X(REGISTER_REQUEST, "register_request")                 \
+    X(REQUEST_ZERO, "request_zero")                         \
+    X(OPERATION_REGISTER, "operation_register")             \
+    X(RESERVED, "reserved")                                 \
+    X(SESSION_AT_COMMIT, "session_at_commit")               \
+    X(SESSION_ABOVE_COMMIT, "session_above_commit")         \
+    X(COMMIT_FAR, "commit_far")                             \
+    X(COMMIT_FAR_DUPLICATE, "commit_far_duplicate")         \
+    X(CLIENT_SAME_HIGH_HALF, "client_same_high_half")       \
+    X(CLIENT_SAME_LOW_HALF, "client_same_low_half")         \
     X(SIZE_TRAILER_SHORT, "trailer_size_short")
 
 typedef enum slot_edit {
@@ -107,15 +107,19 @@ static uint32_t occupied_slots(sim *s, uint8_t *trailer, uint32_t *slots, uint32
 
 /* Applies edit to the reply at slot (and, for the edits across slots, to another). Returns
  * false when this trailer has no place for it. */
-static bool slot_edit_apply(sim *s, uint8_t *trailer, uint64_t *size, slot_edit edit,
-                            uint32_t slot, uint32_t other) {
+static bool slot_edit_apply(sim *s, uint8_t *trailer, uint64_t *size, slot_edit edit, uint32_t slot,
+                            uint32_t other) {
     uint32_t n = s->config.clients_max;
     vsr_header_reply *h = header_at(trailer, slot);
     bool is_register = h->operation == VSR_OPERATION_REGISTER;
     switch (edit) {
-    case SLOT_EDIT_COMMAND: h->command = pcg32_chance(&s->rng_checks, 1, 2) ? VSR_COMMAND_BLOCK : 7; break;
+    case SLOT_EDIT_COMMAND:
+        h->command = pcg32_chance(&s->rng_checks, 1, 2) ? VSR_COMMAND_BLOCK : 7;
+        break;
     case SLOT_EDIT_CHECKSUM_PADDING: flip_bit(s, (uint8_t *)&h->checksum_padding, 16); break;
-    case SLOT_EDIT_CHECKSUM_BODY_PADDING: flip_bit(s, (uint8_t *)&h->checksum_body_padding, 16); break;
+    case SLOT_EDIT_CHECKSUM_BODY_PADDING:
+        flip_bit(s, (uint8_t *)&h->checksum_body_padding, 16);
+        break;
     case SLOT_EDIT_NONCE_RESERVED: flip_bit(s, (uint8_t *)&h->nonce_reserved, 16); break;
     case SLOT_EDIT_SIZE_BELOW_MIN: h->size = VSR_HEADER_SIZE - 1; break;
     case SLOT_EDIT_SIZE_MIN:
@@ -130,14 +134,21 @@ static bool slot_edit_apply(sim *s, uint8_t *trailer, uint64_t *size, slot_edit 
     case SLOT_EDIT_EPOCH: h->epoch = 1u << pcg32_bounded(&s->rng_checks, 32); break;
     case SLOT_EDIT_RELEASE_ZERO: h->release = 0; break;
     case SLOT_EDIT_RELEASE_ONE: h->release = 1; break;
-    case SLOT_EDIT_PROTOCOL: h->protocol = (uint16_t)(1u << pcg32_bounded(&s->rng_checks, 16)); break;
+    case SLOT_EDIT_PROTOCOL:
+        h->protocol = (uint16_t)(1u << pcg32_bounded(&s->rng_checks, 16));
+        break;
     case SLOT_EDIT_RESERVED_FRAME: flip_bit(s, h->reserved_frame, sizeof(h->reserved_frame)); break;
-    case SLOT_EDIT_REQUEST_CHECKSUM_PADDING: flip_bit(s, (uint8_t *)&h->request_checksum_padding, 16); break;
+    case SLOT_EDIT_REQUEST_CHECKSUM_PADDING:
+        flip_bit(s, (uint8_t *)&h->request_checksum_padding, 16);
+        break;
     case SLOT_EDIT_CONTEXT_PADDING: flip_bit(s, (uint8_t *)&h->context_padding, 16); break;
     case SLOT_EDIT_CLIENT_ZERO: h->client = 0; break;
     case SLOT_EDIT_OP_ABOVE: h->op = h->commit + 1; break;
     case SLOT_EDIT_OP_BELOW: h->op = h->commit - 1; break;
-    case SLOT_EDIT_COMMIT_ZERO: h->commit = 0; h->op = 0; break;
+    case SLOT_EDIT_COMMIT_ZERO:
+        h->commit = 0;
+        h->op = 0;
+        break;
     case SLOT_EDIT_TIMESTAMP_ZERO: h->timestamp = 0; break;
     case SLOT_EDIT_TIMESTAMP_ONE: h->timestamp = 1; break;
     case SLOT_EDIT_REGISTER_SIZE_BELOW:
@@ -198,9 +209,7 @@ static bool slot_edit_apply(sim *s, uint8_t *trailer, uint64_t *size, slot_edit 
         vsr_header_set_checksum(o);
         return true;
     }
-    case SLOT_EDIT_SIZE_TRAILER_SHORT:
-        *size -= 1 + pcg32_bounded(&s->rng_checks, 8);
-        return true;
+    case SLOT_EDIT_SIZE_TRAILER_SHORT: *size -= 1 + pcg32_bounded(&s->rng_checks, 8); return true;
     default: SIM_ASSERT(false);
     }
     vsr_header_set_checksum(h);
@@ -250,14 +259,15 @@ static void judge_decode(sim *s, const sim_replica *r, const char *edit, uint8_t
             return;
         }
         if (client_sessions_count(s->scratch_table) != 0) {
-            reseal_fail(s, r, "reseal.decode_partial", edit, "a rejected decode left clients: ",
-                        text);
+            reseal_fail(s, r, "reseal.decode_partial", edit,
+                        "a rejected decode left clients: ", text);
         }
         return;
     }
     /* Accepted: the same bytes back, the oracle's count, the smallest commit evicted first. */
     if (client_sessions_count(s->scratch_table) != verdict.count) {
-        reseal_fail(s, r, "reseal.decode_count", edit, "decoded count differs from the oracle's", "");
+        reseal_fail(s, r, "reseal.decode_count", edit, "decoded count differs from the oracle's",
+                    "");
         return;
     }
     uint8_t *again = s->reseal_trailer;
@@ -268,8 +278,10 @@ static void judge_decode(sim *s, const sim_replica *r, const char *edit, uint8_t
         reseal_fail(s, r, "reseal.roundtrip", edit, "encode(decode(bytes)) != bytes: ", where);
         return;
     }
-    if (verdict.count == n && client_sessions_evictee(s->scratch_table) != oldest_client(trailer, n)) {
-        reseal_fail(s, r, "reseal.evictee", edit, "evictee() is not the smallest commit's client", "");
+    if (verdict.count == n &&
+        client_sessions_evictee(s->scratch_table) != oldest_client(trailer, n)) {
+        reseal_fail(s, r, "reseal.evictee", edit, "evictee() is not the smallest commit's client",
+                    "");
     }
 }
 
@@ -305,34 +317,34 @@ static void check_slot_edit(sim *s, const sim_replica *r) {
 
 /* ---- blocks ---- */
 
-#define RESEAL_BLOCK_EDITS(X)                          \
-    X(VIEW, "view")                                    \
-    X(REPLICA, "replica")                              \
-    X(PREVIOUS_PADDING, "previous_checksum_padding")   \
-    X(METADATA_RESERVED, "metadata_reserved")          \
-    X(ADDRESS_ZERO, "address_zero")                    \
-    X(ADDRESS_OTHER, "address_other")                  \
-    X(SNAPSHOT, "snapshot")                            \
-    X(BLOCK_TYPE, "block_type")                        \
-    X(RESERVED_BLOCK, "reserved_block")                \
-    X(COMMAND, "command")                              \
-    X(EPOCH, "epoch")                                  \
-    X(RELEASE_ZERO, "release_zero")                    \
-    X(SIZE_MORE, "size_more")                          \
-    X(SIZE_LESS, "size_less")                          \
-    X(BODY, "body")                                    \
-    X(PREVIOUS_ADDRESS, "previous_address")            \
-    X(REFERENCE_SIZE_ZERO, "reference_size_zero")      \
-    X(REFERENCE_SIZE_LESS, "reference_size_less")      \
-    X(REFERENCE_SIZE_MORE, "reference_size_more")      \
+#define RESEAL_BLOCK_EDITS(X)                           \
+    X(VIEW, "view")                                     \
+    X(REPLICA, "replica")                               \
+    X(PREVIOUS_PADDING, "previous_checksum_padding")    \
+    X(METADATA_RESERVED, "metadata_reserved")           \
+    X(ADDRESS_ZERO, "address_zero")                     \
+    X(ADDRESS_OTHER, "address_other")                   \
+    X(SNAPSHOT, "snapshot")                             \
+    X(BLOCK_TYPE, "block_type")                         \
+    X(RESERVED_BLOCK, "reserved_block")                 \
+    X(COMMAND, "command")                               \
+    X(EPOCH, "epoch")                                   \
+    X(RELEASE_ZERO, "release_zero")                     \
+    X(SIZE_MORE, "size_more")                           \
+    X(SIZE_LESS, "size_less")                           \
+    X(BODY, "body")                                     \
+    X(PREVIOUS_ADDRESS, "previous_address")             \
+    X(REFERENCE_SIZE_ZERO, "reference_size_zero")       \
+    X(REFERENCE_SIZE_LESS, "reference_size_less")       \
+    X(REFERENCE_SIZE_MORE, "reference_size_more")       \
     X(REFERENCE_ADDRESS_ZERO, "reference_address_zero") \
-    X(REFERENCE_CHECKSUM, "reference_checksum")        \
-    X(BLOCK_SIZE_HALF, "block_size_half")              \
-    X(BLOCK_SIZE_ODD, "block_size_odd")                \
-    X(BLOCK_SIZE_ABOVE_MAX, "block_size_above_max")    \
-    X(TRUNCATED_HEADER, "truncated_header")            \
-    X(TRUNCATED_BODY, "truncated_body")                \
-    X(MISSING, "missing")                              \
+    X(REFERENCE_CHECKSUM, "reference_checksum")         \
+    X(BLOCK_SIZE_HALF, "block_size_half")               \
+    X(BLOCK_SIZE_ODD, "block_size_odd")                 \
+    X(BLOCK_SIZE_ABOVE_MAX, "block_size_above_max")     \
+    X(TRUNCATED_HEADER, "truncated_header")             \
+    X(TRUNCATED_BODY, "truncated_body")                 \
+    X(MISSING, "missing")                               \
     X(NONE, "none")
 
 typedef enum block_edit {
@@ -378,7 +390,8 @@ static void reseal_chain(uint8_t *blocks, uint32_t block_size, uint32_t count, u
                          bool body, vsr_trailer_reference *reference) {
     for (uint32_t i = from; i < count; i++) {
         vsr_header_block *b = block_at(blocks, block_size, i);
-        if (i > from) b->previous_trailer_block_checksum = block_at(blocks, block_size, i - 1)->checksum;
+        if (i > from)
+            b->previous_trailer_block_checksum = block_at(blocks, block_size, i - 1)->checksum;
         if (i == from && body) {
             uint32_t body_size = b->size - VSR_HEADER_SIZE;
             vsr_header_set_checksum_body(b, (uint8_t *)b + VSR_HEADER_SIZE, body_size);
@@ -399,12 +412,18 @@ static bool block_edit_apply(sim *s, reseal_store *store, uint8_t *blocks, block
     case BLOCK_EDIT_PREVIOUS_PADDING:
         flip_bit(s, (uint8_t *)&b->previous_trailer_block_checksum_padding, 16);
         break;
-    case BLOCK_EDIT_METADATA_RESERVED: flip_bit(s, b->metadata_reserved, sizeof(b->metadata_reserved)); break;
+    case BLOCK_EDIT_METADATA_RESERVED:
+        flip_bit(s, b->metadata_reserved, sizeof(b->metadata_reserved));
+        break;
     case BLOCK_EDIT_ADDRESS_ZERO: b->address = 0; break;
     case BLOCK_EDIT_ADDRESS_OTHER: b->address += 1 + pcg32_bounded(&s->rng_checks, 3); break;
     case BLOCK_EDIT_SNAPSHOT: b->snapshot = 1 + pcg32_bounded(&s->rng_checks, 1000); break;
-    case BLOCK_EDIT_BLOCK_TYPE: b->block_type = (uint8_t)(VSR_BLOCK_TYPE_CLIENT_SESSIONS + 1); break;
-    case BLOCK_EDIT_RESERVED_BLOCK: flip_bit(s, b->reserved_block, sizeof(b->reserved_block)); break;
+    case BLOCK_EDIT_BLOCK_TYPE:
+        b->block_type = (uint8_t)(VSR_BLOCK_TYPE_CLIENT_SESSIONS + 1);
+        break;
+    case BLOCK_EDIT_RESERVED_BLOCK:
+        flip_bit(s, b->reserved_block, sizeof(b->reserved_block));
+        break;
     case BLOCK_EDIT_COMMAND: b->command = VSR_COMMAND_REPLY; break;
     case BLOCK_EDIT_EPOCH: b->epoch = 1; break;
     case BLOCK_EDIT_RELEASE_ZERO: b->release = 0; break;
@@ -424,14 +443,20 @@ static bool block_edit_apply(sim *s, reseal_store *store, uint8_t *blocks, block
         body = true;
         break;
     }
-    case BLOCK_EDIT_PREVIOUS_ADDRESS: b->previous_trailer_block_address ^= 1u << pcg32_bounded(&s->rng_checks, 8); break;
+    case BLOCK_EDIT_PREVIOUS_ADDRESS:
+        b->previous_trailer_block_address ^= 1u << pcg32_bounded(&s->rng_checks, 8);
+        break;
     case BLOCK_EDIT_REFERENCE_SIZE_ZERO: reference->size = 0; return true;
     case BLOCK_EDIT_REFERENCE_SIZE_LESS: reference->size -= 1; return true;
     case BLOCK_EDIT_REFERENCE_SIZE_MORE: reference->size += 1; return true;
     case BLOCK_EDIT_REFERENCE_ADDRESS_ZERO: reference->last_block_address = 0; return true;
-    case BLOCK_EDIT_REFERENCE_CHECKSUM: flip_bit(s, (uint8_t *)&reference->checksum, 16); return true;
+    case BLOCK_EDIT_REFERENCE_CHECKSUM:
+        flip_bit(s, (uint8_t *)&reference->checksum, 16);
+        return true;
     case BLOCK_EDIT_BLOCK_SIZE_HALF: *block_size = bs / 2; return true;
-    case BLOCK_EDIT_BLOCK_SIZE_ODD: *block_size = bs + 1 + 2 * pcg32_bounded(&s->rng_checks, 4); return true;
+    case BLOCK_EDIT_BLOCK_SIZE_ODD:
+        *block_size = bs + 1 + 2 * pcg32_bounded(&s->rng_checks, 4);
+        return true;
     case BLOCK_EDIT_BLOCK_SIZE_ABOVE_MAX: *block_size = VSR_BLOCK_SIZE_MAX * 2; return true;
     case BLOCK_EDIT_TRUNCATED_HEADER:
         store->short_address = store->base + i;
@@ -466,8 +491,8 @@ static void check_block_edit(sim *s, const sim_replica *r) {
     uint8_t *out = s->reseal_trailer;
     oracle_read_verdict verdict = oracle_trailer_read(&reference, block_size, reseal_lookup, &store,
                                                       out, s->trailer_size, NULL, 0);
-    vsr_error error = vsr_trailer_read(&reference, block_size, reseal_lookup, &store, out,
-                                       s->trailer_size);
+    vsr_error error =
+        vsr_trailer_read(&reference, block_size, reseal_lookup, &store, out, s->trailer_size);
     s->counts.decode_rejections++;
     char text[128], why[256];
     vsr_error_format(error, text, sizeof(text));
@@ -481,7 +506,8 @@ static void check_block_edit(sim *s, const sim_replica *r) {
         return;
     }
     if (verdict.rules == 0 && memcmp(out, r->trailer, (size_t)s->trailer_size) != 0) {
-        reseal_fail(s, r, "reseal.read_bytes", name, "the reader gives other bytes than written", "");
+        reseal_fail(s, r, "reseal.read_bytes", name, "the reader gives other bytes than written",
+                    "");
     }
 }
 

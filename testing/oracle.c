@@ -10,7 +10,7 @@
 #include "testing/bytes.h"
 #include "testing/invariant.h"
 
-/* ---- headers, FORMAT.md 2, 2a, 2b ---- */
+/* ---- headers, docs/FORMAT.md sections 2, 2a, 2b ---- */
 
 uint64_t oracle_frame_rules(const uint8_t *h, uint8_t command) {
     uint64_t rules = 0;
@@ -100,7 +100,7 @@ bool oracle_verdict_agrees(vsr_error_code code, uint64_t rules, char *why, size_
     return true;
 }
 
-/* ---- the trailer, FORMAT.md 3 ---- */
+/* ---- the trailer, docs/FORMAT.md section 3 ---- */
 
 enum { SLOT_ENCODED_SIZE = VSR_HEADER_SIZE + 8 /* a reply header, then a u64 session */ };
 
@@ -148,7 +148,7 @@ oracle_trailer_verdict oracle_trailer(uint32_t clients_max, const uint8_t *bytes
     return verdict;
 }
 
-/* ---- trailer blocks, FORMAT.md 4 ---- */
+/* ---- trailer blocks, docs/FORMAT.md section 4 ---- */
 
 static bool block_size_valid(uint32_t block_size) {
     return block_size >= VSR_BLOCK_SIZE_MIN && block_size <= VSR_BLOCK_SIZE_MAX &&

@@ -1,7 +1,7 @@
 /*
  * oracle.h: the rules of docs/FORMAT.md restated byte by byte, independently of the core.
  *
- * Each oracle reads raw bytes at the offsets FORMAT.md gives (testing/bytes.h) and
+ * Each oracle reads raw bytes at the offsets docs/FORMAT.md gives (testing/bytes.h) and
  * answers the set of rules they break, as a mask of vsr_error_code bits; it uses the
  * core only for checksums (vsr_checksum), never its structs, validators or decoders.
  * A test then checks that the core's verdict agrees: valid exactly when no rule is
@@ -24,11 +24,12 @@ _Static_assert(VSR_ERROR_COUNT <= 64, "rule sets are 64-bit masks");
 
 #define ORACLE_RULE(code) (UINT64_C(1) << (code))
 
-/* FORMAT.md 2: the frame of any header h (256 bytes) whose command should be `command`. */
+/* docs/FORMAT.md section 2: the frame of any header h (256 bytes) whose command should be
+ * `command`. */
 uint64_t oracle_frame_rules(const uint8_t *h, uint8_t command);
-/* FORMAT.md 2 and 2a: a reply header. */
+/* docs/FORMAT.md sections 2 and 2a: a reply header. */
 uint64_t oracle_reply_rules(const uint8_t *h);
-/* FORMAT.md 2 and 2b: a block header. */
+/* docs/FORMAT.md sections 2 and 2b: a block header. */
 uint64_t oracle_block_rules(const uint8_t *h);
 
 /*
@@ -38,7 +39,7 @@ uint64_t oracle_block_rules(const uint8_t *h);
  */
 bool oracle_verdict_agrees(vsr_error_code code, uint64_t rules, char *why, size_t why_size);
 
-/* FORMAT.md 3 on bytes[0..size) for a table of clients_max slots. */
+/* docs/FORMAT.md section 3 on bytes[0..size) for a table of clients_max slots. */
 typedef struct oracle_trailer_verdict {
     uint32_t slot;  /* the first slot that breaks a rule (duplicates: the later slot), or none */
     uint64_t rules; /* the rules that slot breaks; 0 when the encoding is valid */
@@ -47,7 +48,7 @@ typedef struct oracle_trailer_verdict {
 
 oracle_trailer_verdict oracle_trailer(uint32_t clients_max, const uint8_t *bytes, size_t size);
 
-/* FORMAT.md 4: reading the trailer that a reference points at, last block to first. */
+/* docs/FORMAT.md section 4: reading the trailer that a reference points at, last block to first. */
 typedef struct oracle_read_verdict {
     uint64_t rules;   /* 0 when the trailer reads whole */
     uint64_t address; /* the block that breaks them, or 0 (rules of the reference, trailer) */

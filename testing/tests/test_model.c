@@ -56,7 +56,7 @@ static void test_encode(void) {
     CHECK(model_init(&m, 2));
     vsr_header_reply a = testing_reply(0x0102, 0x1122334455667788u, 0);
     model_put(&m, 0x0807060504030201u, &a);
-    uint64_t size = 264 * 2; /* FORMAT.md 3: 256-byte headers, then u64 sessions */
+    uint64_t size = 264 * 2; /* docs/FORMAT.md section 3: 256-byte headers, then u64 sessions */
     uint8_t *bytes = malloc(size);
     model_encode(&m, bytes, size);
     CHECK(memcmp(bytes, &a, 256) == 0);
