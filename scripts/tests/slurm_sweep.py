@@ -10,7 +10,7 @@ in a temporary directory (the node is this host; private ports, private munge so
      written results, and checks that `scripts/sweep --resume` completes that shard's file
      to exactly what an uninterrupted shard gives;
 and tears everything down. Needs root and Debian's slurmctld, slurmd, slurm-client and
-munge (scripts/setup installs them); without them it is skipped (exit 77) with the reason.
+munge (apt-get install them; scripts/setup does not, see its --help); without them it is skipped (exit 77) with the reason.
 
 usage: slurm_sweep.py SOURCE_ROOT SIMULATOR"""
 
@@ -174,8 +174,8 @@ def main():
         skip("needs root to start munged, slurmctld and slurmd")
     missing = [tool for tool in TOOLS if not shutil.which(tool)]
     if missing:
-        skip(f"not installed: {', '.join(missing)} (scripts/setup installs slurmctld, "
-             "slurmd, slurm-client and munge)")
+        skip(f"not installed: {', '.join(missing)} (apt-get install slurmctld slurmd "
+             "slurm-client munge)")
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="ops-slurm-") as tmp:
         cluster = Cluster(os.path.join(tmp, "cluster"))
