@@ -67,6 +67,16 @@ with tempfile.TemporaryDirectory() as tmp:
     expect(4, "report", os.path.join(tmp, "missing.jsonl"), "-o", os.path.join(tmp, "r.html"))
     expect(4, "report", empty, "-o", os.path.join(tmp, "r.html"), contains="no result lines")
     expect(2, "report", empty, "--max-input-bytes", "0")
+    # A measurement of an hour: only its usage is checked here, never a run.
+    expect(0, "fuzz-vs-sweep", "--help", contains="usage")
+    expect(2, "fuzz-vs-sweep", "--budget", "0", contains="--budget")
+    expect(2, "fuzz-vs-sweep", "--budget", "nan", contains="--budget")
+    expect(2, "fuzz-vs-sweep", "--mutants", "-1", contains="--mutants")
+    expect(2, "fuzz-vs-sweep", "--mutant-seeds", "0", contains="--mutant-seeds")
+    expect(2, "mutate", "--seeds", "5..2", contains="--seeds")
+    expect(2, "mutate", "--only", "sim,nothing", contains="unknown killer")
+    expect(2, "mutate", "--corpus-replay", os.path.join(tmp, "missing"),
+           contains="--corpus-replay")
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
         list(pool.map(lambda c: check(*c), checks))
 
