@@ -25,7 +25,11 @@
 
 static unsigned long long ull(uint64_t value) { return (unsigned long long)value; }
 
-/* Commits far apart: more than 2^44, what the core packs beside a slot in its sort keys. */
+/* Commits far apart. The core packs a commit's distance from the smallest beside the slot in
+ * its sort keys when that distance is below 2^44, and sorts (commit, slot) records when it
+ * is not: COMMIT_FAR puts a commit just inside, at and just past that bound from the
+ * smallest other commit, or far past it. */
+static const uint64_t far_commit_packed = UINT64_C(1) << 44;
 static const uint64_t far_commit_step = UINT64_C(1) << 46;
 
 /* ---- slots ---- */
@@ -89,6 +93,17 @@ static uint8_t *session_at(uint8_t *trailer, uint32_t clients_max, uint32_t slot
 
 static uint64_t session_of(uint8_t *trailer, uint32_t clients_max, uint32_t slot) {
     return testing_load(session_at(trailer, clients_max, slot), sizeof(uint64_t));
+}
+
+/* The smallest commit of the occupied slots other than slot, or UINT64_MAX if none. */
+static uint64_t commit_lowest_other(uint8_t *trailer, uint32_t clients_max, uint32_t slot) {
+    uint64_t lowest = UINT64_MAX;
+    for (uint32_t other = 0; other < clients_max; other++) {
+        if (other == slot || session_of(trailer, clients_max, other) == 0) continue;
+        uint64_t commit = header_at(trailer, other)->commit;
+        if (commit < lowest) lowest = commit;
+    }
+    return lowest;
 }
 
 /* A random bit of the n bytes at p. */
@@ -178,10 +193,16 @@ static bool slot_edit_apply(sim *s, uint8_t *trailer, uint64_t *size, slot_edit 
     case SLOT_EDIT_SESSION_ABOVE_COMMIT:
         testing_store(session_at(trailer, n, slot), sizeof(uint64_t), h->commit + 1);
         break;
-    case SLOT_EDIT_COMMIT_FAR:
-        h->commit += far_commit_step * (1 + pcg32_bounded(&s->rng_checks, 4));
+    case SLOT_EDIT_COMMIT_FAR: {
+        const uint64_t distances[] = {far_commit_packed - 1, far_commit_packed,
+                                      far_commit_packed + 1, far_commit_step,
+                                      far_commit_step * 3};
+        uint64_t lowest = commit_lowest_other(trailer, n, slot);
+        if (lowest == UINT64_MAX) lowest = h->commit;
+        h->commit = lowest + distances[pcg32_bounded(&s->rng_checks, 5)];
         h->op = h->commit;
         break;
+    }
     case SLOT_EDIT_COMMIT_FAR_DUPLICATE: {
         if (other == VSR_SLOT_NONE) return false;
         h->commit += far_commit_step;
