@@ -355,6 +355,7 @@ static void check_slot_edit(sim *s, const sim_replica *r) {
     X(SIZE_LESS, "size_less")                           \
     X(BODY, "body")                                     \
     X(PREVIOUS_ADDRESS, "previous_address")             \
+    X(PREVIOUS_CHECKSUM, "previous_checksum")           \
     X(REFERENCE_SIZE_ZERO, "reference_size_zero")       \
     X(REFERENCE_SIZE_LESS, "reference_size_less")       \
     X(REFERENCE_SIZE_MORE, "reference_size_more")       \
@@ -366,6 +367,7 @@ static void check_slot_edit(sim *s, const sim_replica *r) {
     X(TRUNCATED_HEADER, "truncated_header")             \
     X(TRUNCATED_BODY, "truncated_body")                 \
     X(MISSING, "missing")                               \
+    X(MISSING_NULL, "missing_null")                     \
     X(NONE, "none")
 
 typedef enum block_edit {
@@ -390,12 +392,18 @@ typedef struct reseal_store {
     uint64_t short_address; /* this block reads only short_size bytes */
     size_t short_size;
     uint64_t missing_address;
+    uint64_t null_address; /* the lookup finds this block but gives no bytes (NULL) */
 } reseal_store;
 
 static bool reseal_lookup(void *context, uint64_t address, const void **bytes, size_t *size) {
     const reseal_store *store = context;
     if (address < store->base || address - store->base >= store->count) return false;
     if (address == store->missing_address) return false;
+    if (address == store->null_address) {
+        *bytes = NULL;
+        *size = store->block_size;
+        return true;
+    }
     *bytes = store->blocks + (size_t)(address - store->base) * store->block_size;
     *size = address == store->short_address ? store->short_size : store->block_size;
     return true;
@@ -467,6 +475,10 @@ static bool block_edit_apply(sim *s, reseal_store *store, uint8_t *blocks, block
     case BLOCK_EDIT_PREVIOUS_ADDRESS:
         b->previous_trailer_block_address ^= 1u << pcg32_bounded(&s->rng_checks, 8);
         break;
+    case BLOCK_EDIT_PREVIOUS_CHECKSUM:
+        /* The first block must point back at nothing: address and checksum both zero. */
+        flip_bit(s, (uint8_t *)&b->previous_trailer_block_checksum, 16);
+        break;
     case BLOCK_EDIT_REFERENCE_SIZE_ZERO: reference->size = 0; return true;
     case BLOCK_EDIT_REFERENCE_SIZE_LESS: reference->size -= 1; return true;
     case BLOCK_EDIT_REFERENCE_SIZE_MORE: reference->size += 1; return true;
@@ -488,6 +500,7 @@ static bool block_edit_apply(sim *s, reseal_store *store, uint8_t *blocks, block
         store->short_size = b->size - 1 - pcg32_bounded(&s->rng_checks, b->size - VSR_HEADER_SIZE);
         return true;
     case BLOCK_EDIT_MISSING: store->missing_address = store->base + i; return true;
+    case BLOCK_EDIT_MISSING_NULL: store->null_address = store->base + i; return true;
     case BLOCK_EDIT_NONE: return true;
     default: SIM_ASSERT(false);
     }
@@ -503,7 +516,7 @@ static void check_block_edit(sim *s, const sim_replica *r) {
     vsr_trailer_reference reference;
     vsr_trailer_write(r->trailer, s->trailer_size, bs, s->config.cluster, s->config.release,
                       s->reseal_addresses, blocks, &reference);
-    reseal_store store = {blocks, bs, count, base, 0, 0, 0};
+    reseal_store store = {blocks, bs, count, base, 0, 0, 0, 0};
     block_edit edit = (block_edit)pcg32_bounded(&s->rng_checks, BLOCK_EDIT_COUNT);
     uint32_t i = pcg32_bounded(&s->rng_checks, count);
     uint32_t block_size = bs;
@@ -521,8 +534,11 @@ static void check_block_edit(sim *s, const sim_replica *r) {
         reseal_fail(s, r, "reseal.read_rule", name, "the reader says ", text);
         return;
     }
-    if (verdict.rules != 0 && error.block_address != verdict.address) {
-        snprintf(why, sizeof(why), "%s, the oracle's block is %llu", text, ull(verdict.address));
+    /* Accepted, the error names no block (0) and no slot; rejected, the oracle's block. */
+    if (error.block_address != verdict.address || error.slot != VSR_SLOT_NONE) {
+        snprintf(why, sizeof(why), "%s (block %llu, slot %lld), the oracle's block is %llu", text,
+                 ull(error.block_address),
+                 error.slot == VSR_SLOT_NONE ? -1LL : (long long)error.slot, ull(verdict.address));
         reseal_fail(s, r, "reseal.read_block", name, "the reader says ", why);
         return;
     }
