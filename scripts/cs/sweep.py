@@ -406,6 +406,15 @@ class Sweep:
                 self.processes.discard(process)
         if self.halted:
             return  # interrupted: the unfinished seeds are not results
+        if not timed_out and -process.returncode in STOP_SIGNALS:
+            # Stopped from outside, not failed: scancel, or a kill of the whole process
+            # tree, signals every process at once, and the simulator may die before the
+            # sweep handles its own copy of the signal. Stop as if the sweep had it.
+            name = signal.Signals(-process.returncode).name
+            print(f"sweep: the simulator of seeds from 0x{first:x} was stopped by {name}: "
+                  f"stopping the sweep", file=sys.stderr)
+            self.interrupt(-process.returncode)
+            return
         missing = [seed for seed in expected if seed not in reported]
         if not missing:
             return
@@ -624,11 +633,15 @@ def run(args, sim, writer, previous):
     return sweep
 
 
+# The signals that stop a sweep (and that stop, not fail, a simulator: see run_chunk).
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
 @contextlib.contextmanager
 def handle_signals(sweep):
     def handler(signum, _frame):
         sweep.interrupt(signum)
-    old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    old = {s: signal.signal(s, handler) for s in STOP_SIGNALS}
     try:
         yield
     finally:

@@ -25,7 +25,7 @@ import tempfile
 import time
 
 import sweeps
-from sweeps import comparable, free_port, read_lines as read, run_sweep
+from sweeps import comparable, first_difference, free_port, read_lines as read, run_sweep
 
 root, sim = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 SBATCH = os.path.join(root, "deploy", "slurm", "sweep.sbatch")
@@ -224,7 +224,8 @@ def main():
             resumed = read(victim)
             assert len({line["seed"] for line in resumed}) == len(resumed), "duplicate seeds"
             assert comparable(resumed) == comparable(expected), \
-                "the resumed shard differs from an uninterrupted one"
+                "the resumed shard differs from an uninterrupted one: " + \
+                first_difference(comparable(resumed), comparable(expected))
             print(f"ops-slurm: ok: 3 shards of 240 seeds equal the unsharded sweep; shard 1 of "
                   f"{seeds} seeds cancelled after {kept} results and resumed to "
                   f"{len(resumed)} ({time.monotonic() - started:.0f} s)")

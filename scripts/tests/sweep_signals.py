@@ -5,6 +5,10 @@ resumes, and leave a results file that holds a line for every seed the summary c
 (each written as soon as it was known), nothing half-written. Running the printed resume
 command must skip those seeds and append the rest, so that the file ends with exactly
 the lines of an uninterrupted run of the same seeds (durations and timing aside).
+The same holds when the signal reaches the simulators and not (or not first) the sweep,
+as when Slurm's scancel or a kill of the whole process tree signals every process at once:
+a simulator stopped by SIGTERM or SIGINT is not a result (no "abort" line for its seed);
+the sweep stops as if it had the signal itself.
 usage: sweep_signals.py SOURCE_ROOT SIMULATOR"""
 import json
 import os
@@ -20,7 +24,39 @@ root, sim = sys.argv[1], os.path.abspath(sys.argv[2])
 SEEDS, OPS = 400, 100
 
 
-def interrupted_sweep(tmp, signum, name):
+def children(pid):
+    """The processes whose parent is pid."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            found.append(int(entry))
+    return found
+
+
+def signal_simulators(process, signum):
+    """Sends signum to the sweep's running simulators, not to the sweep: at least one."""
+    deadline = time.monotonic() + 30
+    while True:
+        pids = children(process.pid)
+        if pids:
+            break
+        assert time.monotonic() < deadline, "no simulator running to signal"
+        time.sleep(0.001)
+    for pid in pids:
+        try:
+            os.kill(pid, signum)
+        except ProcessLookupError:
+            pass
+
+
+def interrupted_sweep(tmp, signum, name, target="sweep"):
     out = os.path.join(tmp, f"{name}.jsonl")
     argv = [os.path.join(root, "scripts", "sweep"), "--sim", sim, "--seeds", str(SEEDS),
             "--seed-base", "1000", "--jobs", "2", "--chunk", "16", "--sim-arg=--ops",
@@ -29,12 +65,16 @@ def interrupted_sweep(tmp, signum, name):
                                text=True, cwd=tmp)
     deadline = time.monotonic() + 120
     while True:  # let it write some lines, then interrupt it mid-sweep
-        assert process.poll() is None, "the sweep ended before it could be interrupted"
+        assert process.poll() is None, \
+            f"{name}: the sweep ended before it could be interrupted\n{process.communicate()}"
         assert time.monotonic() < deadline, "the sweep wrote too little"
         if os.path.exists(out) and os.path.getsize(out) > 20 * 1000:
             break
         time.sleep(0.01)
-    process.send_signal(signum)
+    if target == "sweep":
+        process.send_signal(signum)
+    else:
+        signal_simulators(process, signum)
     stdout, stderr = process.communicate(timeout=60)
     assert process.returncode == 128 + signum, \
         f"{name}: exit {process.returncode}\n{stdout}\n{stderr}"
@@ -68,8 +108,10 @@ with tempfile.TemporaryDirectory() as tmp:
         line.pop("duration_ms")
         reference[line["seed"]] = json.dumps(line, sort_keys=True)
     report = []
-    for signum, name in ((signal.SIGTERM, "term"), (signal.SIGINT, "int")):
-        counted, lines = interrupted_sweep(tmp, signum, name)
+    for signum, name, target in ((signal.SIGTERM, "term", "sweep"),
+                                 (signal.SIGINT, "int", "sweep"),
+                                 (signal.SIGTERM, "term-simulators", "simulators")):
+        counted, lines = interrupted_sweep(tmp, signum, name, target)
         seeds = sorted(line["seed"] for line in lines)
         assert seeds == list(range(1000, 1000 + SEEDS)), f"{name}: seeds after the resume"
         records = {json.dumps(line["sweep"], sort_keys=True) for line in lines}
