@@ -68,7 +68,10 @@ the results file:
                        selection and --seed-base (the interrupted sweep prints the
                        exact command); FILE must hold only that sweep's lines.
   SIGINT or SIGTERM    stops the sweep: the simulators are killed, the summary so far
-                       and the command that resumes are printed, exit 130 / 143.
+                       and the command that resumes are printed, exit 130 / 143. A
+                       simulator that either signal stops (scancel and a kill of the
+                       whole process tree reach every process) is not a result: the
+                       sweep stops the same way.
 
 hung seeds:
   --seed-timeout S     a seed that gives no result for S seconds (default 60) is a
