@@ -236,19 +236,9 @@ void sim_config_bounds(const sim_overrides *overrides, sim_config *lo, sim_confi
     lo->inject_bit_flip_replica = hi->inject_bit_flip_replica = overrides->inject_bit_flip_replica;
 }
 
+/* What client_sessions_init allocates for a table (the core says, to the byte). */
 static uint64_t table_memory(uint32_t clients_max) {
-    /* What client_sessions_init allocates (core/src/table.c): the headers, sessions, heap
-     * and heap positions per slot; an index and a commit set of a power of two at least
-     * twice clients_max; the free-slot bitmaps. */
-    uint64_t capacity = 2;
-    while (capacity < 2 * (uint64_t)clients_max) capacity *= 2;
-    uint64_t words = clients_max, bitmap_words = 0;
-    do {
-        words = (words + 63) / 64;
-        bitmap_words += words;
-    } while (words > 1);
-    return 4096 + (uint64_t)clients_max * (sizeof(vsr_header_reply) + 8 + 16 + 4) +
-           capacity * (8 + 8) + bitmap_words * 8;
+    return client_sessions_memory_size(clients_max);
 }
 
 uint64_t sim_config_memory(const sim_config *c) {

@@ -105,6 +105,10 @@ typedef struct client_sessions_iterator {
 void client_sessions_iterator_init(client_sessions_iterator *it, const client_sessions *table);
 bool client_sessions_iterator_next(client_sessions_iterator *it, client_sessions_entry *entry);
 
+/* The bytes client_sessions_init requests for a table of clients_max (about 384 per
+ * client, 400 MiB at the limit), for budgeting memory; 0 when clients_max is invalid. */
+uint64_t client_sessions_memory_size(uint32_t clients_max);
+
 /* CLIENT_SESSIONS_SLOT_ENCODED_SIZE (264) * clients_max. */
 uint64_t client_sessions_encode_size(uint32_t clients_max);
 /* Writes exactly encode_size(capacity) bytes (asserted), free slots zero. */

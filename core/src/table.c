@@ -459,10 +459,36 @@ static uint32_t index_capacity(uint32_t clients_max) {
     return capacity;
 }
 
+enum { CACHE_LINE = 64 };
+
 /* aligned_alloc wants a size that is a multiple of the alignment. */
-static void *alloc_lines(size_t size) {
-    enum { LINE = 64 };
-    return aligned_alloc(LINE, (size + LINE - 1) / LINE * LINE);
+static size_t lines_size(size_t size) { return (size + CACHE_LINE - 1) / CACHE_LINE * CACHE_LINE; }
+
+static void *alloc_lines(size_t size) { return aligned_alloc(CACHE_LINE, lines_size(size)); }
+
+/* The words of each level of the free-slot bitmaps, level 0 first; returns the levels. */
+static uint32_t free_levels_of(uint32_t clients_max, uint32_t words_out[CS_FREE_LEVELS_MAX]) {
+    uint32_t levels = 0, words = clients_max;
+    do {
+        CS_ASSERT(levels < CS_FREE_LEVELS_MAX);
+        words = (words + 63) / 64;
+        words_out[levels++] = words;
+    } while (words > 1);
+    return levels;
+}
+
+/* Every allocation of client_sessions_init, in its order, and nothing else. */
+uint64_t client_sessions_memory_size(uint32_t clients_max) {
+    if (clients_max < 1 || clients_max > CLIENT_SESSIONS_CLIENTS_MAX_LIMIT) return 0;
+    uint64_t n = clients_max;
+    uint64_t bytes = sizeof(client_sessions) + lines_size(n * sizeof(vsr_header_reply)) +
+                     n * sizeof(uint64_t) +
+                     lines_size((size_t)index_capacity(clients_max) * sizeof(cs_index_entry)) +
+                     (n + 1) * sizeof(cs_link) + 2 * n * sizeof(uint64_t);
+    uint32_t words[CS_FREE_LEVELS_MAX];
+    uint32_t levels = free_levels_of(clients_max, words);
+    for (uint32_t level = 0; level < levels; level++) bytes += words[level] * sizeof(uint64_t);
+    return bytes;
 }
 
 client_sessions_init_status client_sessions_init(client_sessions **out, uint32_t clients_max,
@@ -491,15 +517,12 @@ client_sessions_init_status client_sessions_init(client_sessions **out, uint32_t
     ok = ok && table->links != NULL;
     ok = ok && table->order_scratch != NULL;
 
-    uint32_t words = clients_max;
-    do {
-        CS_ASSERT(table->free_level_count < CS_FREE_LEVELS_MAX);
-        words = (words + 63) / 64;
-        table->free_level_words[table->free_level_count] = words;
-        table->free_levels[table->free_level_count] = calloc(words, sizeof(uint64_t));
-        ok = ok && table->free_levels[table->free_level_count] != NULL;
+    uint32_t levels = free_levels_of(clients_max, table->free_level_words);
+    for (uint32_t level = 0; level < levels; level++) {
+        table->free_levels[level] = calloc(table->free_level_words[level], sizeof(uint64_t));
+        ok = ok && table->free_levels[level] != NULL;
         table->free_level_count++;
-    } while (words > 1);
+    }
 
     if (!ok) {
         client_sessions_deinit(table);

@@ -7,6 +7,8 @@
  * - init with the n-th allocation failing (every n), and with every k-th failing, returns
  *   CLIENT_SESSIONS_INIT_OUT_OF_MEMORY, leaves *table NULL and frees everything it took;
  * - a successful init followed by deinit frees exactly what it allocated;
+ * - init requests exactly client_sessions_memory_size(clients_max) bytes (what a caller
+ *   budgets memory by: the simulator's --memory-max);
  * - after init, nothing allocates: put, get, evictee, remove, encode, decode, reset.
  */
 #include <stdint.h>
@@ -35,6 +37,7 @@ typedef struct allocator_state {
     int64_t live;        /* allocations not yet freed */
     uint64_t fail_at;    /* fail the fail_at-th call (1-based); 0: none */
     uint64_t fail_every; /* fail every fail_every-th call; 0: none */
+    uint64_t bytes;      /* bytes requested by the calls since the last reset */
     uint64_t failed;
 } allocator_state;
 
@@ -45,6 +48,7 @@ static void allocator_reset(uint64_t fail_at, uint64_t fail_every) {
     allocator.fail_at = fail_at;
     allocator.fail_every = fail_every;
     allocator.failed = 0;
+    allocator.bytes = 0;
 }
 
 /* Counts the call; true when this one must fail. */
@@ -61,17 +65,23 @@ static void *counted(void *pointer) {
     return pointer;
 }
 
-void *__wrap_malloc(size_t size) { return allocator_call() ? NULL : counted(__real_malloc(size)); }
+void *__wrap_malloc(size_t size) {
+    allocator.bytes += size;
+    return allocator_call() ? NULL : counted(__real_malloc(size));
+}
 
 void *__wrap_calloc(size_t count, size_t size) {
+    allocator.bytes += (uint64_t)count * size;
     return allocator_call() ? NULL : counted(__real_calloc(count, size));
 }
 
 void *__wrap_aligned_alloc(size_t alignment, size_t size) {
+    allocator.bytes += size;
     return allocator_call() ? NULL : counted(__real_aligned_alloc(alignment, size));
 }
 
 void *__wrap_realloc(void *pointer, size_t size) {
+    allocator.bytes += size;
     if (allocator_call()) return NULL;
     void *result = __real_realloc(pointer, size);
     if (pointer == NULL && result != NULL) allocator.live++;
@@ -91,6 +101,7 @@ static uint64_t init_calls(uint32_t clients_max) {
     CHECK(client_sessions_init(&table, clients_max, 1) == CLIENT_SESSIONS_INIT_OK);
     uint64_t calls = allocator.calls;
     CHECK(allocator.live > live_before);
+    CHECK_EQ_U64(allocator.bytes, client_sessions_memory_size(clients_max));
     client_sessions_deinit(table);
     CHECK_EQ_U64((uint64_t)allocator.live, (uint64_t)live_before); /* deinit frees it all */
     return calls;
@@ -181,6 +192,9 @@ int main(void) {
         test_each_failure(sizes[i]);
         test_no_allocation_after_init(sizes[i]);
     }
+    init_calls(CLIENT_SESSIONS_CLIENTS_MAX_LIMIT); /* the memory figure at the largest size */
+    CHECK_EQ_U64(client_sessions_memory_size(0), 0);
+    CHECK_EQ_U64(client_sessions_memory_size(CLIENT_SESSIONS_CLIENTS_MAX_LIMIT + 1), 0);
     CHECK_EQ_U64((uint64_t)allocator.live, (uint64_t)live_at_start);
     return testing_done("alloc");
 }
