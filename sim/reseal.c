@@ -195,8 +195,7 @@ static bool slot_edit_apply(sim *s, uint8_t *trailer, uint64_t *size, slot_edit 
         break;
     case SLOT_EDIT_COMMIT_FAR: {
         const uint64_t distances[] = {far_commit_packed - 1, far_commit_packed,
-                                      far_commit_packed + 1, far_commit_step,
-                                      far_commit_step * 3};
+                                      far_commit_packed + 1, far_commit_step, far_commit_step * 3};
         uint64_t lowest = commit_lowest_other(trailer, n, slot);
         if (lowest == UINT64_MAX) lowest = h->commit;
         h->commit = lowest + distances[pcg32_bounded(&s->rng_checks, 5)];

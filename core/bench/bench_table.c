@@ -199,9 +199,13 @@ enum {
     PUT_UPDATE_FLOOR,
     OPERATIONS
 };
-static const char *const operation_names[OPERATIONS] = {
-    "get", "put_update", "evictee", "evict_insert", "remove", "put_insert_after_remove",
-    "put_update_floor"};
+static const char *const operation_names[OPERATIONS] = {"get",
+                                                        "put_update",
+                                                        "evictee",
+                                                        "evict_insert",
+                                                        "remove",
+                                                        "put_insert_after_remove",
+                                                        "put_update_floor"};
 
 /*
  * remove and put_insert_after_remove: batches of removes (clients in permutation order, their
