@@ -170,6 +170,7 @@ static bool checkpoint_check(sim *s, const sim_replica *r, uint64_t index,
         if (!s->failure.failed && (index <= 4 || pcg32_chance(&s->rng_checks, 1, 8))) {
             sim_check_resealed(s, r);
         }
+        if (!s->failure.failed && index == 1) sim_check_filled(s, r);
     } else {
         const char *field = reference_diff(&first->reference, reference);
         if (field != NULL) {

@@ -22,6 +22,7 @@
 #include "sim_internal.h"
 #include "testing/bytes.h"
 #include "testing/oracle.h"
+#include "testing/reply.h"
 
 static unsigned long long ull(uint64_t value) { return (unsigned long long)value; }
 
@@ -545,6 +546,41 @@ static void check_block_edit(sim *s, const sim_replica *r) {
         reseal_fail(s, r, "reseal.read_bytes", name, "the reader gives other bytes than written",
                     "");
     }
+}
+
+/*
+ * The fresh trailer with every free slot given a client: a full table however few clients
+ * the run registered, so that decode sorts clients_max commits (past 2048 the radix sort's
+ * widest digits) and evictee() is checked on it. The new clients' ids have the probe bit
+ * (never issued), their commits follow the run's largest in a shuffled slot order, their
+ * sessions are that largest + 1 (at most their commit).
+ */
+void sim_check_filled(sim *s, const sim_replica *r) {
+    uint32_t n = s->config.clients_max;
+    uint8_t *trailer = s->scratch_trailer;
+    memcpy(trailer, r->trailer, (size_t)s->trailer_size);
+    uint64_t commit_max = 0;
+    for (uint32_t slot = 0; slot < n; slot++) {
+        if (session_of(trailer, n, slot) == 0) continue;
+        uint64_t commit = header_at(trailer, slot)->commit;
+        if (commit > commit_max) commit_max = commit;
+    }
+    uint64_t base = commit_max + 1;
+    uint32_t filled = 0;
+    for (uint32_t slot = 0; slot < n; slot++) {
+        if (session_of(trailer, n, slot) != 0) continue;
+        /* 1048583 is prime and above CLIENTS_MAX_LIMIT: a permutation of the slots. */
+        uint64_t commit = base + 1 + (uint64_t)slot * 1048583 % n;
+        vsr_u128 client = VSR_U128(SIM_ID_PROBE_BIT | 0x46494c4cu, slot + 1);
+        vsr_header_reply reply = testing_reply(client, commit, 1);
+        memcpy(header_at(trailer, slot), &reply, sizeof(reply));
+        testing_store(session_at(trailer, n, slot), sizeof(uint64_t), base);
+        filled++;
+    }
+    if (filled == 0) return;
+    s->counts.decode_rejections++;
+    judge_decode(s, r, "fill_free_slots", trailer, s->trailer_size);
+    if (!s->failure.failed) SIM_ASSERT(client_sessions_count(s->scratch_table) == n);
 }
 
 void sim_check_resealed(sim *s, const sim_replica *r) {

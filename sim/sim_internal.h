@@ -182,6 +182,8 @@ void sim_probe_error_text(sim *s, vsr_error error, uint64_t number, int replica)
 /* Once per checkpoint: one edit of a slot, one of the blocks, each resealed, judged by
  * the oracles. */
 void sim_check_resealed(sim *s, const sim_replica *r);
+/* Once per run (the first checkpoint): the trailer with every free slot filled, judged. */
+void sim_check_filled(sim *s, const sim_replica *r);
 
 /* reject.c */
 void sim_check_decode_rejects(sim *s, const sim_replica *r);
