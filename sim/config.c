@@ -236,24 +236,20 @@ void sim_config_bounds(const sim_overrides *overrides, sim_config *lo, sim_confi
     lo->inject_bit_flip_replica = hi->inject_bit_flip_replica = overrides->inject_bit_flip_replica;
 }
 
-/* What client_sessions_init allocates for a table (the core says, to the byte). */
-static uint64_t table_memory(uint32_t clients_max) {
-    return client_sessions_memory_size(clients_max);
-}
-
 uint64_t sim_config_memory(const sim_config *c) {
     uint64_t trailer = client_sessions_encode_size(c->clients_max);
     uint64_t blocks = vsr_trailer_block_count(trailer, c->block_size);
     uint64_t checkpoints = c->ops / c->checkpoint_interval + 1;
     uint64_t model_bytes = (uint64_t)c->clients_max * sizeof(model_slot);
     uint64_t agent_bytes = 32; /* workload.c's agent: a u128 client and a request number */
-    uint64_t replica = table_memory(c->clients_max) +
+    uint64_t replica = client_sessions_memory_size(c->clients_max) +
                        2 * blocks * (c->block_size + sizeof(bool)) + /* storage: two areas */
                        trailer + blocks * c->block_size;             /* encoding, its blocks */
     uint64_t total = sizeof(sim) + ((uint64_t)c->ops + 1) * sizeof(sim_op) +
                      checkpoints * (sizeof(vsr_u128) + sizeof(sim_checkpoint_first)) + trailer +
-                     2 * blocks * sizeof(uint64_t) + model_bytes + table_memory(c->clients_max) +
-                     trailer + blocks * c->block_size + /* reseal.c's copies */
+                     2 * blocks * sizeof(uint64_t) + model_bytes +
+                     client_sessions_memory_size(c->clients_max) + trailer +
+                     blocks * c->block_size + /* reseal.c's copies */
                      (uint64_t)c->clients * agent_bytes + (uint64_t)c->replicas * replica;
     /* Transient: a checkpoint's expected encoding and, on a failure, the model replayed. */
     return total + 2 * trailer + model_bytes;
