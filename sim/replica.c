@@ -21,18 +21,15 @@ bool sim_replica_init(sim *s, sim_replica *r, uint8_t index, uint64_t hash_seed)
     memset(r, 0, sizeof(*r));
     r->index = index;
     r->hash_seed = hash_seed;
-    if (client_sessions_init(&r->table, s->config.clients_max, hash_seed) !=
-        CLIENT_SESSIONS_INIT_OK) {
-        return false;
-    }
+    if (!sim_table_init(s, &r->table, hash_seed)) return false;
     if (!sim_storage_init(&r->storage, s->config.block_size, s->block_count)) return false;
     r->trailer = malloc((size_t)s->trailer_size);
     r->blocks = malloc((size_t)s->block_count * s->config.block_size);
     return r->trailer != NULL && r->blocks != NULL;
 }
 
-void sim_replica_deinit(sim_replica *r) {
-    if (r->table != NULL) client_sessions_deinit(r->table);
+void sim_replica_deinit(sim *s, sim_replica *r) {
+    sim_table_deinit(s, &r->table);
     sim_storage_deinit(&r->storage);
     free(r->trailer);
     free(r->blocks);

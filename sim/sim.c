@@ -10,6 +10,7 @@
 #include "sim_assert.h"
 #include "sim_internal.h"
 #include "streams.h"
+#include "testing/heap.h"
 
 static const uint64_t golden_gamma = 0x9e3779b97f4a7c15u;
 
@@ -151,15 +152,13 @@ static bool sim_init(sim *s, const sim_config *config, FILE *trace_file) {
     sim_stream_seed(&s->rng_checks, config->seed, SIM_STREAM_CHECKS, entropy, entropy_size);
     sim_trace_init(&s->trace, trace_file);
     if (!sim_alloc(s)) return false;
+    s->heap.counted = testing_heap_wrapped();
     /* Hash seeds come from their own stream; the salt varies them between runs to prove
      * that no decision depends on them. */
     pcg32 hash_seeds;
     sim_stream_seed(&hash_seeds, config->seed, SIM_STREAM_HASH_SEEDS, entropy, entropy_size);
     uint64_t salt = config->hash_seed_salt * golden_gamma;
-    if (client_sessions_init(&s->scratch_table, config->clients_max,
-                             pcg32_next_u64(&hash_seeds) ^ salt) != CLIENT_SESSIONS_INIT_OK) {
-        return false;
-    }
+    if (!sim_table_init(s, &s->scratch_table, pcg32_next_u64(&hash_seeds) ^ salt)) return false;
     for (uint32_t i = 0; i < config->replicas; i++) {
         uint64_t hash_seed = pcg32_next_u64(&hash_seeds) ^ salt;
         if (!sim_replica_init(s, &s->replicas[i], (uint8_t)i, hash_seed)) return false;
@@ -173,8 +172,8 @@ static bool sim_init(sim *s, const sim_config *config, FILE *trace_file) {
 }
 
 static void sim_deinit(sim *s) {
-    for (uint32_t i = 0; i < SIM_REPLICAS_MAX; i++) sim_replica_deinit(&s->replicas[i]);
-    if (s->scratch_table != NULL) client_sessions_deinit(s->scratch_table);
+    for (uint32_t i = 0; i < SIM_REPLICAS_MAX; i++) sim_replica_deinit(s, &s->replicas[i]);
+    sim_table_deinit(s, &s->scratch_table);
     model_deinit(&s->model);
     free(s->log);
     free(s->checkpoint_checksums);
@@ -247,6 +246,9 @@ static void sim_finish(sim *s) {
                  s->config.inject_bit_flip_op, s->config.inject_bit_flip_replica,
                  s->config.inject_bit_flip_replica, s->config.inject_bit_flip_op);
     }
+    /* The tables are freed here, under the counters, so that a leak fails the run. */
+    for (uint32_t i = 0; i < s->config.replicas; i++) sim_table_deinit(s, &s->replicas[i].table);
+    sim_table_deinit(s, &s->scratch_table);
     s->counts.steps = s->step;
     sim_event_emit(s, &(sim_event){.kind = SIM_EVENT_DONE,
                                    .outcome = s->failure.failed,
@@ -264,6 +266,7 @@ bool sim_run(const sim_config *config, FILE *trace_file, sim_result *result) {
         return false;
     }
     emit_config(s);
+    sim_check_heap(s);
     sim_workload_generate(s);
     if (!s->failure.failed) sim_loop(s);
     sim_finish(s);

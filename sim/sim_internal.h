@@ -107,6 +107,21 @@ typedef struct sim_checkpoint_first {
     vsr_trailer_reference reference;
 } sim_checkpoint_first;
 
+/* What one init of a table did, under the allocation counters (heap.c). */
+typedef struct sim_heap_record {
+    uint64_t calls;
+    uint64_t bytes;
+    int64_t kept; /* allocations still live when init returned */
+} sim_heap_record;
+
+typedef struct sim_heap {
+    bool counted; /* the build sends allocations through testing/heap.h */
+    uint32_t tables;
+    sim_heap_record first;
+    sim_heap_record other; /* the first init that differs from the first one */
+    bool other_differs;
+} sim_heap;
+
 typedef struct sim {
     sim_config config;
     pcg32 rng_workload;
@@ -136,6 +151,7 @@ typedef struct sim {
     uint32_t faults_left;
     uint64_t text_probes; /* registrations seen by the probes (probe.c reads some ids back) */
     bool inject_pending;
+    sim_heap heap;
 } sim;
 
 /* sim.c */
@@ -185,12 +201,19 @@ void sim_check_resealed(sim *s, const sim_replica *r);
 /* Once per run (the first checkpoint): the trailer with every free slot filled, judged. */
 void sim_check_filled(sim *s, const sim_replica *r);
 
+/* heap.c */
+/* Makes (or frees) a table of the run under the allocation counters. */
+bool sim_table_init(sim *s, client_sessions **out, uint64_t hash_seed);
+void sim_table_deinit(sim *s, client_sessions **table);
+/* Once per run: init's memory figures and its failures, judged. */
+void sim_check_heap(sim *s);
+
 /* reject.c */
 void sim_check_decode_rejects(sim *s, const sim_replica *r);
 
 /* replica.c */
 bool sim_replica_init(sim *s, sim_replica *r, uint8_t index, uint64_t hash_seed);
-void sim_replica_deinit(sim_replica *r);
+void sim_replica_deinit(sim *s, sim_replica *r);
 void sim_replica_step(sim *s, sim_replica *r);
 bool sim_replica_final_check(sim *s, sim_replica *r);
 
