@@ -9,8 +9,8 @@
  * - init with its k-th allocation failing, for every k, returns out of memory, leaves
  *   the table NULL and frees what it took;
  * - clients_max outside 1..CLIENT_SESSIONS_CLIENTS_MAX_LIMIT is refused before any
- *   allocation, and has no memory size; the limit itself is accepted (its first
- *   allocation is made to fail, so nothing is taken);
+ *   allocation, and has no memory size; the limit itself is accepted (every allocation
+ *   after the first is made to fail, so nothing large is taken);
  * - the memory size covers a reply header per client, and grows with clients_max.
  *
  * A build without the wrap (the fuzz engines' builds) counts nothing and skips these.
@@ -67,12 +67,13 @@ void sim_table_deinit(sim *s, client_sessions **table) {
 
 /* One init expected to fail before it allocates a table; `what` names the case. */
 static void check_failed_init(sim *s, uint32_t clients_max, uint64_t fail_at,
-                              client_sessions_init_status expected, uint64_t calls_max,
-                              const char *what) {
+                              uint64_t fail_from, client_sessions_init_status expected,
+                              uint64_t calls_max, const char *what) {
     static char not_a_table;
     client_sessions *table = (client_sessions *)(void *)&not_a_table; /* must be overwritten */
     int64_t live = testing_heap.live;
     testing_heap_watch(fail_at, 0);
+    testing_heap.fail_from = fail_from;
     client_sessions_init_status status = client_sessions_init(&table, clients_max, 1);
     testing_heap_unwatch();
     uint64_t calls = testing_heap.calls;
@@ -149,14 +150,16 @@ void sim_check_heap(sim *s) {
     for (uint64_t k = 1; k <= first->calls && !s->failure.failed; k++) {
         snprintf(what, sizeof(what), "with allocation %llu of %llu failing", ull(k),
                  ull(first->calls));
-        check_failed_init(s, clients_max, k, CLIENT_SESSIONS_INIT_OUT_OF_MEMORY, first->calls,
-                          what);
+        check_failed_init(s, clients_max, k, 0, CLIENT_SESSIONS_INIT_OUT_OF_MEMORY,
+                          first->calls, what);
     }
     const uint32_t limit = CLIENT_SESSIONS_CLIENTS_MAX_LIMIT;
-    check_failed_init(s, 0, 0, CLIENT_SESSIONS_INIT_CLIENTS_MAX_INVALID, 0, "");
-    check_failed_init(s, limit + 1, 0, CLIENT_SESSIONS_INIT_CLIENTS_MAX_INVALID, 0, "");
-    check_failed_init(s, limit, 1, CLIENT_SESSIONS_INIT_OUT_OF_MEMORY, 1,
-                      "with its first allocation failing");
+    check_failed_init(s, 0, 0, 0, CLIENT_SESSIONS_INIT_CLIENTS_MAX_INVALID, 0, "");
+    check_failed_init(s, limit + 1, 0, 0, CLIENT_SESSIONS_INIT_CLIENTS_MAX_INVALID, 0, "");
+    /* The limit, with every allocation after the first failing: nothing large is taken,
+     * and the failure path walks the most free-slot levels there are. */
+    check_failed_init(s, limit, 0, 2, CLIENT_SESSIONS_INIT_OUT_OF_MEMORY, UINT64_MAX,
+                      "with every allocation after the first failing");
     const uint32_t sizes[] = {0, 1, clients_max, limit, limit + 1};
     for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) check_memory_size(s, sizes[i]);
     if (clients_max < limit && client_sessions_memory_size(clients_max + 1) <= size) {

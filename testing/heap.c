@@ -15,6 +15,7 @@ void testing_heap_watch(uint64_t fail_at, uint64_t fail_every) {
     testing_heap.failed = 0;
     testing_heap.fail_at = fail_at;
     testing_heap.fail_every = fail_every;
+    testing_heap.fail_from = 0;
 }
 
 void testing_heap_unwatch(void) { testing_heap.watching = false; }
@@ -34,7 +35,8 @@ bool testing_heap_call(uint64_t bytes) {
     testing_heap.calls++;
     testing_heap.bytes += bytes;
     bool fail = testing_heap.calls == testing_heap.fail_at ||
-                (testing_heap.fail_every != 0 && testing_heap.calls % testing_heap.fail_every == 0);
+                (testing_heap.fail_every != 0 && testing_heap.calls % testing_heap.fail_every == 0) ||
+                (testing_heap.fail_from != 0 && testing_heap.calls >= testing_heap.fail_from);
     testing_heap.failed += fail;
     return fail;
 }

@@ -23,11 +23,13 @@ typedef struct testing_heap_state {
     int64_t live;        /* allocations taken minus pointers freed, while watching */
     uint64_t fail_at;    /* fail the fail_at-th call (1-based); 0: none */
     uint64_t fail_every; /* fail every fail_every-th call; 0: none */
+    uint64_t fail_from;  /* fail every call from the fail_from-th on; 0: none */
 } testing_heap_state;
 
 extern testing_heap_state testing_heap;
 
-/* Resets calls, bytes and failed (not live), sets the failures and turns counting on. */
+/* Resets calls, bytes and failed (not live), sets the failures (fail_from: none) and
+ * turns counting on. */
 void testing_heap_watch(uint64_t fail_at, uint64_t fail_every);
 /* Turns counting off; the counters keep their values. */
 void testing_heap_unwatch(void);
