@@ -139,7 +139,7 @@ static void check_rejection(sim *s, const sim_replica *r, sim_defect kind, const
                             vsr_error error) {
     char text[128];
     vsr_error_format(error, text, sizeof(text));
-    if (error.code != e->code || error.slot != e->slot) {
+    if (error.code != e->code || error.slot != e->slot || error.block_address != 0) {
         sim_fail(s, "decode.rejection", r->op, r->index,
                  "op %llu: a trailer with defect %s at slot %" PRIu32 " decoded as '%s', "
                  "expected %s at slot %" PRIu32,

@@ -10,6 +10,7 @@
 
 #include "sim_assert.h"
 #include "sim_internal.h"
+#include "testing/oracle.h"
 
 typedef enum read_result { READ_OK, READ_CORRUPT, READ_FAILED } read_result;
 
@@ -147,6 +148,32 @@ static void check_roundtrip(sim *s, const sim_replica *r, const char *signature)
     }
 }
 
+/* The blocks just written name this run's cluster and release, their own addresses, and
+ * the block before them. */
+static void check_block_headers(sim *s, const sim_replica *r, uint64_t index) {
+    vsr_u128 previous = 0;
+    for (uint32_t i = 0; i < s->block_count; i++) {
+        vsr_header_block h;
+        memcpy(&h, r->blocks + (size_t)i * s->config.block_size, sizeof(h));
+        const char *field = NULL;
+        if (h.cluster != s->config.cluster) field = "cluster";
+        if (h.release != s->config.release) field = "release";
+        if (h.address != s->addresses[i]) field = "address";
+        if (h.previous_trailer_block_address != (i == 0 ? 0 : s->addresses[i - 1])) {
+            field = "previous_trailer_block_address";
+        }
+        if (h.previous_trailer_block_checksum != previous) field = "previous_trailer_block_checksum";
+        if (oracle_block_rules((const uint8_t *)&h) != 0) field = "a block rule";
+        if (field != NULL) {
+            sim_fail(s, "checkpoint.block_header", r->op, r->index,
+                     "checkpoint %llu (op %llu): block %u of %u as written: %s is wrong", ull(index),
+                     ull(r->op), i, s->block_count, field);
+            return;
+        }
+        previous = h.checksum;
+    }
+}
+
 static bool checkpoint_check(sim *s, const sim_replica *r, uint64_t index,
                              const vsr_trailer_reference *reference) {
     if (reference->checksum != s->checkpoint_checksums[index]) {
@@ -160,7 +187,8 @@ static bool checkpoint_check(sim *s, const sim_replica *r, uint64_t index,
         first->reference = *reference;
         /* Later writers' bytes equal these (same checksums): decoding them again would
          * prove nothing new, so the round trip runs once per checkpoint. */
-        check_roundtrip(s, r, "checkpoint.roundtrip");
+        check_block_headers(s, r, index);
+        if (!s->failure.failed) check_roundtrip(s, r, "checkpoint.roundtrip");
         if (!s->failure.failed) sim_check_decode_rejects(s, r);
         /* The resealed copies cost three reads of the trailer: the first checkpoints, then
          * 1 in 8. */

@@ -263,9 +263,24 @@ static void judge_decode(sim *s, const sim_replica *r, const char *edit, uint8_t
                          uint64_t size) {
     uint32_t n = s->config.clients_max;
     oracle_trailer_verdict verdict = oracle_trailer(n, trailer, (size_t)size);
+    if (size != s->trailer_size) {
+        /* A trailer of the wrong size must empty a table that holds clients: the replica's
+         * own trailer first. */
+        vsr_error own = client_sessions_decode(s->scratch_table, r->trailer, s->trailer_size);
+        if (own.code != VSR_ERROR_OK) {
+            char own_text[128];
+            vsr_error_format(own, own_text, sizeof(own_text));
+            reseal_fail(s, r, "reseal.decode_own", edit, "the replica's own trailer: ", own_text);
+            return;
+        }
+    }
     vsr_error error = client_sessions_decode(s->scratch_table, trailer, size);
     char text[128], why[256];
     vsr_error_format(error, text, sizeof(text));
+    if (error.block_address != 0) {
+        reseal_fail(s, r, "reseal.decode_block", edit, "a decode error names a block: ", text);
+        return;
+    }
     if (!oracle_verdict_agrees(error.code, verdict.rules, why, sizeof(why))) {
         reseal_fail(s, r, "reseal.decode_rule", edit, "decode says ", text);
         return;
