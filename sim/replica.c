@@ -149,9 +149,11 @@ static void check_roundtrip(sim *s, const sim_replica *r, const char *signature)
 }
 
 /* The blocks just written name this run's cluster and release, their own addresses, and
- * the block before them. */
+ * the block before them; every one but the last is full, the last is not empty, and their
+ * bodies add up to the trailer. */
 static void check_block_headers(sim *s, const sim_replica *r, uint64_t index) {
     vsr_u128 previous = 0;
+    uint64_t bodies = 0;
     for (uint32_t i = 0; i < s->block_count; i++) {
         vsr_header_block h;
         memcpy(&h, r->blocks + (size_t)i * s->config.block_size, sizeof(h));
@@ -163,6 +165,10 @@ static void check_block_headers(sim *s, const sim_replica *r, uint64_t index) {
             field = "previous_trailer_block_address";
         }
         if (h.previous_trailer_block_checksum != previous) field = "previous_trailer_block_checksum";
+        bool last = i + 1 == s->block_count;
+        if (last ? h.size <= VSR_HEADER_SIZE : h.size != s->config.block_size) field = "size";
+        bodies += h.size - (uint64_t)VSR_HEADER_SIZE;
+        if (last && bodies != s->trailer_size) field = "size (the bodies add up to another size)";
         if (oracle_block_rules((const uint8_t *)&h) != 0) field = "a block rule";
         if (field != NULL) {
             sim_fail(s, "checkpoint.block_header", r->op, r->index,
