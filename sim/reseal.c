@@ -383,6 +383,7 @@ static void check_slot_edit(sim *s, const sim_replica *r) {
     X(TRUNCATED_BODY, "truncated_body")                 \
     X(MISSING, "missing")                               \
     X(MISSING_NULL, "missing_null")                     \
+    X(EMPTY_BODY, "empty_body")                         \
     X(PREFIX_FULL, "prefix_full")                       \
     X(PREFIX_ONE, "prefix_one")                         \
     X(NONE, "none")
@@ -481,6 +482,14 @@ static bool block_edit_apply(sim *s, reseal_store *store, uint8_t *blocks, block
     case BLOCK_EDIT_SIZE_LESS:
         if (b->size <= VSR_HEADER_SIZE + 1) return false;
         b->size -= 1;
+        body = true;
+        break;
+    case BLOCK_EDIT_EMPTY_BODY:
+        /* A block of its header alone, sealed as such and read back as 256 bytes: the body
+         * size decides, not truncation. */
+        b->size = VSR_HEADER_SIZE;
+        store->short_address = store->base + i;
+        store->short_size = VSR_HEADER_SIZE;
         body = true;
         break;
     case BLOCK_EDIT_BODY: {
