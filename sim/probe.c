@@ -177,8 +177,9 @@ void sim_probe_id_text(sim *s, vsr_u128 client, uint64_t number) {
     /* Rejected: empty, a bare prefix, 33 digits, and a character just outside each digit
      * range at some position. */
     snprintf(variant, sizeof(variant), "0%s", text);
-    if (!parse_is("", false, 0) || !parse_is("0x", false, 0) || !parse_is(variant, false, 0)) {
-        text_fail(s, number, variant, "an empty, bare-prefix or 33-digit id is accepted");
+    if (!parse_is(NULL, false, 0) || !parse_is("", false, 0) || !parse_is("0x", false, 0) ||
+        !parse_is(variant, false, 0)) {
+        text_fail(s, number, variant, "no text, an empty, bare-prefix or 33-digit id is accepted");
         return;
     }
     static const char outside[] = {'/', ':', '`', 'g', '@', 'G', ' ', '-'};
@@ -239,6 +240,7 @@ void sim_probe_error_text(sim *s, vsr_error error, uint64_t number, int replica)
         if (vsr_error_code_parse(name, &code)) why = "a misspelt name reads as an error";
         name[n - 1] = '\0';
         if (vsr_error_code_parse(name, &code)) why = "a truncated name reads as an error";
+        if (vsr_error_code_parse(NULL, &code)) why = "no text reads as an error";
     }
     if (why != NULL) {
         sim_fail(s, "probe.text", number, replica, "op %llu: error text '%s': %s", ull(number),

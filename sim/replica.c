@@ -343,7 +343,10 @@ static read_result read_checkpoint(sim *s, const sim_replica *reader, sim_replic
                  reader->index, owner->index, ull(sb->checkpoint_index), ull(sb->checkpoint_op));
         return READ_FAILED;
     }
-    if (error.code == VSR_ERROR_OK) return READ_OK;
+    if (error.code == VSR_ERROR_OK) {
+        sim_probe_error_text(s, error, sb->checkpoint_op, owner->index); /* "ok" reads back */
+        return READ_OK;
+    }
     if (!corrupt || (error_is_block_level(error.code) && error.block_address == 0)) {
         sim_fail(s, corrupt ? "corruption.error_without_address" : "storage.spurious_error",
                  sb->checkpoint_op, owner->index,
