@@ -39,8 +39,8 @@ bool sim_table_init(sim *s, client_sessions **out, uint64_t hash_seed) {
     const sim_heap_record *first = &s->heap.first;
     if (s->heap.tables == 0) {
         s->heap.first = got;
-    } else if (!s->heap.other_differs &&
-               (got.calls != first->calls || got.bytes != first->bytes || got.kept != first->kept)) {
+    } else if (!s->heap.other_differs && (got.calls != first->calls || got.bytes != first->bytes ||
+                                          got.kept != first->kept)) {
         s->heap.other = got;
         s->heap.other_differs = true;
     }
@@ -60,15 +60,15 @@ void sim_table_deinit(sim *s, client_sessions **table) {
     int64_t freed = live - testing_heap.live;
     if (freed != s->heap.first.kept) {
         sim_fail(s, "heap.deinit", s->config.ops, -1,
-                 "deinit freed %lld allocations of the %lld that init kept",
-                 (long long)freed, (long long)s->heap.first.kept);
+                 "deinit freed %lld allocations of the %lld that init kept", (long long)freed,
+                 (long long)s->heap.first.kept);
     }
 }
 
 /* One init expected to fail before it allocates a table; `what` names the case. */
-static void check_failed_init(sim *s, uint32_t clients_max, uint64_t fail_at,
-                              uint64_t fail_from, client_sessions_init_status expected,
-                              uint64_t calls_max, const char *what) {
+static void check_failed_init(sim *s, uint32_t clients_max, uint64_t fail_at, uint64_t fail_from,
+                              client_sessions_init_status expected, uint64_t calls_max,
+                              const char *what) {
     static char not_a_table;
     client_sessions *table = (client_sessions *)(void *)&not_a_table; /* must be overwritten */
     int64_t live = testing_heap.live;
@@ -86,8 +86,9 @@ static void check_failed_init(sim *s, uint32_t clients_max, uint64_t fail_at,
         kept = testing_heap.live - live;
     }
     if (status != expected) {
-        sim_fail(s, "heap.init_status", 0, -1, "init(clients_max %u) %s: status '%s', expected '%s'",
-                 clients_max, what, client_sessions_init_status_text(status),
+        sim_fail(s, "heap.init_status", 0, -1,
+                 "init(clients_max %u) %s: status '%s', expected '%s'", clients_max, what,
+                 client_sessions_init_status_text(status),
                  client_sessions_init_status_text(expected));
     } else if (table != NULL) {
         sim_fail(s, "heap.init_status", 0, -1,
@@ -150,8 +151,8 @@ void sim_check_heap(sim *s) {
     for (uint64_t k = 1; k <= first->calls && !s->failure.failed; k++) {
         snprintf(what, sizeof(what), "with allocation %llu of %llu failing", ull(k),
                  ull(first->calls));
-        check_failed_init(s, clients_max, k, 0, CLIENT_SESSIONS_INIT_OUT_OF_MEMORY,
-                          first->calls, what);
+        check_failed_init(s, clients_max, k, 0, CLIENT_SESSIONS_INIT_OUT_OF_MEMORY, first->calls,
+                          what);
     }
     const uint32_t limit = CLIENT_SESSIONS_CLIENTS_MAX_LIMIT;
     check_failed_init(s, 0, 0, 0, CLIENT_SESSIONS_INIT_CLIENTS_MAX_INVALID, 0, "");

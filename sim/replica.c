@@ -164,7 +164,8 @@ static void check_block_headers(sim *s, const sim_replica *r, uint64_t index) {
         if (h.previous_trailer_block_address != (i == 0 ? 0 : s->addresses[i - 1])) {
             field = "previous_trailer_block_address";
         }
-        if (h.previous_trailer_block_checksum != previous) field = "previous_trailer_block_checksum";
+        if (h.previous_trailer_block_checksum != previous)
+            field = "previous_trailer_block_checksum";
         bool last = i + 1 == s->block_count;
         if (last ? h.size <= VSR_HEADER_SIZE : h.size != s->config.block_size) field = "size";
         bodies += h.size - (uint64_t)VSR_HEADER_SIZE;
@@ -172,8 +173,8 @@ static void check_block_headers(sim *s, const sim_replica *r, uint64_t index) {
         if (oracle_block_rules((const uint8_t *)&h) != 0) field = "a block rule";
         if (field != NULL) {
             sim_fail(s, "checkpoint.block_header", r->op, r->index,
-                     "checkpoint %llu (op %llu): block %u of %u as written: %s is wrong", ull(index),
-                     ull(r->op), i, s->block_count, field);
+                     "checkpoint %llu (op %llu): block %u of %u as written: %s is wrong",
+                     ull(index), ull(r->op), i, s->block_count, field);
             return;
         }
         previous = h.checksum;

@@ -34,9 +34,10 @@ bool testing_heap_call(uint64_t bytes) {
     if (!testing_heap.watching) return false;
     testing_heap.calls++;
     testing_heap.bytes += bytes;
-    bool fail = testing_heap.calls == testing_heap.fail_at ||
-                (testing_heap.fail_every != 0 && testing_heap.calls % testing_heap.fail_every == 0) ||
-                (testing_heap.fail_from != 0 && testing_heap.calls >= testing_heap.fail_from);
+    bool fail =
+        testing_heap.calls == testing_heap.fail_at ||
+        (testing_heap.fail_every != 0 && testing_heap.calls % testing_heap.fail_every == 0) ||
+        (testing_heap.fail_from != 0 && testing_heap.calls >= testing_heap.fail_from);
     testing_heap.failed += fail;
     return fail;
 }

@@ -24,8 +24,9 @@ void *__wrap_malloc(size_t size) {
 }
 
 void *__wrap_calloc(size_t count, size_t size) {
-    return testing_heap_call((uint64_t)count * size) ? NULL
-                                                      : testing_heap_took(__real_calloc(count, size));
+    return testing_heap_call((uint64_t)count * size)
+               ? NULL
+               : testing_heap_took(__real_calloc(count, size));
 }
 
 void *__wrap_aligned_alloc(size_t alignment, size_t size) {
