@@ -20,7 +20,10 @@ for source in "$project"/core/src/*.c; do
         -o "$objects/core-$(basename "$source" .c).o"
 done
 ar rcs "$objects/libclient-sessions.a" "$objects"/core-*.o
+# testing/heap_wrap.c is left out: it needs the linker's --wrap, and the targets count no
+# allocations (testing/heap.h says so at run time).
 for source in "$project"/testing/*.c; do
+    case $(basename "$source") in heap_wrap.c) continue ;; esac
     $CC $CFLAGS -std=c17 $includes -c "$source" -o "$objects/testing-$(basename "$source" .c).o"
 done
 ar rcs "$objects/libtesting.a" "$objects"/testing-*.o
