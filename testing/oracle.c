@@ -5,6 +5,7 @@
 #include "testing/oracle.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "testing/bytes.h"
@@ -104,7 +105,37 @@ bool oracle_verdict_agrees(vsr_error_code code, uint64_t rules, char *why, size_
 
 enum { SLOT_ENCODED_SIZE = VSR_HEADER_SIZE + 8 /* a reply header, then a u64 session */ };
 
-/* Slots in slot order; the first slot that breaks a rule is the one the error names. */
+/* One occupied slot's client or commit, for finding the values that two slots share. */
+typedef struct slot_key {
+    uint64_t hi;
+    uint64_t lo;
+    uint32_t slot;
+} slot_key;
+
+static int slot_key_compare(const void *a, const void *b) {
+    const slot_key *x = a, *y = b;
+    if (x->hi != y->hi) return x->hi < y->hi ? -1 : 1;
+    if (x->lo != y->lo) return x->lo < y->lo ? -1 : 1;
+    return x->slot < y->slot ? -1 : (x->slot > y->slot);
+}
+
+/* Sorts keys[0..count) by (value, slot); every slot whose value an earlier slot has too
+ * gets `rule` in rules[slot]. */
+static void mark_repeats(slot_key *keys, uint32_t count, uint64_t *rules, uint64_t rule) {
+    qsort(keys, count, sizeof(*keys), slot_key_compare);
+    for (uint32_t i = 1; i < count; i++) {
+        if (keys[i].hi == keys[i - 1].hi && keys[i].lo == keys[i - 1].lo) {
+            rules[keys[i].slot] |= rule;
+        }
+    }
+}
+
+/*
+ * Slots in slot order; the first slot that breaks a rule is the one the error names. A
+ * duplicate is broken at the later of the two slots: a client or commit that an earlier
+ * occupied slot has too. That earlier slot is valid wherever the scan gets that far, so
+ * comparing neighbours of a sorted copy finds what comparing every pair would.
+ */
 oracle_trailer_verdict oracle_trailer(uint32_t clients_max, const uint8_t *bytes, size_t size) {
     oracle_trailer_verdict verdict = {VSR_SLOT_NONE, 0, 0};
     if (size != (uint64_t)SLOT_ENCODED_SIZE * clients_max) {
@@ -112,10 +143,25 @@ oracle_trailer_verdict oracle_trailer(uint32_t clients_max, const uint8_t *bytes
         return verdict;
     }
     const uint8_t *sessions = bytes + (size_t)clients_max * VSR_HEADER_SIZE;
+    size_t keys = (size_t)clients_max + 1; /* never an allocation of 0 bytes */
+    uint64_t *repeated = calloc(keys, sizeof(uint64_t));
+    slot_key *clients = malloc(keys * sizeof(slot_key));
+    slot_key *commits = malloc(keys * sizeof(slot_key));
+    TESTING_ASSERT(repeated != NULL && clients != NULL && commits != NULL);
+    uint32_t occupied = 0;
+    for (uint32_t slot = 0; slot < clients_max; slot++) {
+        if (testing_load(sessions + (size_t)slot * 8, 8) == 0) continue;
+        const uint8_t *h = bytes + (size_t)slot * VSR_HEADER_SIZE;
+        clients[occupied] = (slot_key){testing_load(h + 200, 8), testing_load(h + 192, 8), slot};
+        commits[occupied] = (slot_key){0, testing_load(h + 216, 8), slot};
+        occupied++;
+    }
+    mark_repeats(clients, occupied, repeated, ORACLE_RULE(VSR_ERROR_DUPLICATE_CLIENT));
+    mark_repeats(commits, occupied, repeated, ORACLE_RULE(VSR_ERROR_DUPLICATE_COMMIT));
     for (uint32_t slot = 0; slot < clients_max; slot++) {
         const uint8_t *h = bytes + (size_t)slot * VSR_HEADER_SIZE;
         uint64_t session = testing_load(sessions + (size_t)slot * 8, 8);
-        uint64_t rules = 0;
+        uint64_t rules = repeated[slot];
         if (session == 0) {
             if (!testing_all_zero(h, VSR_HEADER_SIZE)) {
                 rules |= ORACLE_RULE(VSR_ERROR_FREE_SLOT_NOT_ZERO);
@@ -125,26 +171,18 @@ oracle_trailer_verdict oracle_trailer(uint32_t clients_max, const uint8_t *bytes
             if (session > testing_load(h + 216, 8)) {
                 rules |= ORACLE_RULE(VSR_ERROR_SESSION_AFTER_COMMIT);
             }
-            /* Every earlier slot is valid here, or the scan would have stopped there. */
-            for (uint32_t other = 0; other < slot; other++) {
-                const uint8_t *o = bytes + (size_t)other * VSR_HEADER_SIZE;
-                if (testing_load(sessions + (size_t)other * 8, 8) == 0) continue;
-                if (memcmp(o + 192, h + 192, 16) == 0) {
-                    rules |= ORACLE_RULE(VSR_ERROR_DUPLICATE_CLIENT);
-                }
-                if (memcmp(o + 216, h + 216, 8) == 0) {
-                    rules |= ORACLE_RULE(VSR_ERROR_DUPLICATE_COMMIT);
-                }
-            }
             verdict.count++;
         }
         if (rules != 0) {
             verdict.slot = slot;
             verdict.rules = rules;
             verdict.count = 0;
-            return verdict;
+            break;
         }
     }
+    free(repeated);
+    free(clients);
+    free(commits);
     return verdict;
 }
 

@@ -135,6 +135,77 @@ static void test_trailers(void) {
     client_sessions_deinit(table);
 }
 
+/* The trailer rules as the format states them, every pair of slots compared: the scan stops
+ * at the first slot that breaks a rule, a duplicate counted at the later slot. */
+static oracle_trailer_verdict pairwise_trailer(uint32_t n, const uint8_t *bytes) {
+    oracle_trailer_verdict verdict = {VSR_SLOT_NONE, 0, 0};
+    const uint8_t *sessions = bytes + (size_t)n * VSR_HEADER_SIZE;
+    for (uint32_t slot = 0; slot < n; slot++) {
+        const uint8_t *h = bytes + (size_t)slot * VSR_HEADER_SIZE;
+        uint64_t session = testing_load(sessions + (size_t)slot * 8, 8), rules = 0;
+        if (session == 0) {
+            if (!testing_all_zero(h, VSR_HEADER_SIZE))
+                rules |= ORACLE_RULE(VSR_ERROR_FREE_SLOT_NOT_ZERO);
+        } else {
+            rules |= oracle_reply_rules(h);
+            if (session > testing_load(h + 216, 8))
+                rules |= ORACLE_RULE(VSR_ERROR_SESSION_AFTER_COMMIT);
+            for (uint32_t other = 0; other < slot; other++) {
+                const uint8_t *o = bytes + (size_t)other * VSR_HEADER_SIZE;
+                if (testing_load(sessions + (size_t)other * 8, 8) == 0) continue;
+                if (memcmp(o + 192, h + 192, 16) == 0)
+                    rules |= ORACLE_RULE(VSR_ERROR_DUPLICATE_CLIENT);
+                if (memcmp(o + 216, h + 216, 8) == 0)
+                    rules |= ORACLE_RULE(VSR_ERROR_DUPLICATE_COMMIT);
+            }
+            verdict.count++;
+        }
+        if (rules != 0) return (oracle_trailer_verdict){slot, rules, 0};
+    }
+    return verdict;
+}
+
+/* Tables up to 300 slots with clients, commits and whole slots copied between far-apart
+ * slots (resealed or not), freed slots and stray bytes: the oracle's sorted comparison of
+ * neighbours gives the verdict of the pairwise scan, slot and rules. */
+static void test_trailer_duplicates(void) {
+    enum { SLOTS_MAX = 300 };
+    static uint8_t trailer[264 * SLOTS_MAX];
+    uint64_t state = 7, repeats = 0;
+    for (uint32_t trial = 0; trial < 3000; trial++) {
+        uint32_t n = 1 + testing_below(&state, trial % 4 == 0 ? SLOTS_MAX : 40);
+        size_t size = (size_t)264 * n;
+        testing_trailer(trailer, n, testing_below(&state, n + 1), trial % 2 == 0, trial);
+        for (uint32_t edits = 1 + testing_below(&state, 3); edits-- > 0;) {
+            uint32_t a = testing_below(&state, n), b = testing_below(&state, n);
+            uint8_t *ha = trailer + (size_t)a * VSR_HEADER_SIZE;
+            const uint8_t *hb = trailer + (size_t)b * VSR_HEADER_SIZE;
+            uint8_t *sessions = trailer + (size_t)n * VSR_HEADER_SIZE;
+            switch (testing_below(&state, 5)) {
+            case 0: memcpy(ha + 192, hb + 192, 16); break;
+            case 1: memcpy(ha + 208, hb + 216, 8), memcpy(ha + 216, hb + 216, 8); break;
+            case 2:
+                memcpy(ha, hb, VSR_HEADER_SIZE), memcpy(sessions + a * 8, sessions + b * 8, 8);
+                break;
+            case 3: testing_store(sessions + (size_t)a * 8, 8, 0); break;
+            default: ha[testing_below(&state, VSR_HEADER_SIZE)] ^= 1; break;
+            }
+            if (testing_below(&state, 4) != 0 && !testing_all_zero(ha + 16, VSR_HEADER_SIZE - 16)) {
+                vsr_header_set_checksum(ha);
+            }
+        }
+        oracle_trailer_verdict expected = pairwise_trailer(n, trailer);
+        oracle_trailer_verdict verdict = oracle_trailer(n, trailer, size);
+        CHECK_EQ(verdict.slot, expected.slot);
+        CHECK_EQ(verdict.rules, expected.rules);
+        CHECK_EQ(verdict.count, expected.count);
+        repeats += (expected.rules & (ORACLE_RULE(VSR_ERROR_DUPLICATE_CLIENT) |
+                                      ORACLE_RULE(VSR_ERROR_DUPLICATE_COMMIT))) != 0;
+    }
+    CHECK(repeats > 100); /* the duplicate rules were reached, not only the others */
+    CHECK_EQ(oracle_trailer(0, trailer, 0).rules, 0);
+}
+
 enum { BLOCK_SIZE = 1024, BLOCKS = 3 };
 
 typedef struct image {
@@ -206,6 +277,7 @@ int main(void) {
     test_builder();
     test_headers();
     test_trailers();
+    test_trailer_duplicates();
     test_blocks();
     return testing_done("test_oracle");
 }
