@@ -240,7 +240,7 @@ uint64_t sim_config_memory(const sim_config *c) {
     uint64_t trailer = client_sessions_encode_size(c->clients_max);
     uint64_t blocks = vsr_trailer_block_count(trailer, c->block_size);
     uint64_t checkpoints = c->ops / c->checkpoint_interval + 1;
-    uint64_t model_bytes = (uint64_t)c->clients_max * sizeof(model_slot);
+    uint64_t model_bytes = model_memory_size(c->clients_max);
     uint64_t agent_bytes = 32; /* workload.c's agent: a u128 client and a request number */
     uint64_t replica = client_sessions_memory_size(c->clients_max) +
                        2 * blocks * (c->block_size + sizeof(bool)) + /* storage: two areas */

@@ -4,6 +4,7 @@
 
 #include "testing/check.h"
 #include "testing/model.h"
+#include "testing/random.h"
 #include "testing/reply.h"
 
 static void test_init(void) {
@@ -70,9 +71,70 @@ static void test_encode(void) {
     model_deinit(&m);
 }
 
+/* The slots scanned one by one: what the sorted clients and commits must agree with. */
+static uint32_t scan_client(const model *m, vsr_u128 client) {
+    for (uint32_t slot = 0; slot < m->clients_max; slot++) {
+        if (m->slots[slot].session != 0 && m->slots[slot].header.client == client) return slot;
+    }
+    return VSR_SLOT_NONE;
+}
+
+static uint32_t scan_oldest(const model *m) {
+    uint32_t oldest = VSR_SLOT_NONE;
+    for (uint32_t slot = 0; slot < m->clients_max; slot++) {
+        if (m->slots[slot].session == 0) continue;
+        if (oldest == VSR_SLOT_NONE ||
+            m->slots[slot].header.commit < m->slots[oldest].header.commit)
+            oldest = slot;
+    }
+    return oldest;
+}
+
+/* Random registrations, updates (commits that grow, or jump back below others) and
+ * removals on small and larger tables: every lookup and the oldest slot as the scans say. */
+static void test_against_scans(void) {
+    uint64_t state = 3, commit = 1000000;
+    for (uint32_t round = 0; round < 40; round++) {
+        model m;
+        uint32_t n = 1 + (uint32_t)(testing_random(&state) % (round % 4 == 0 ? 300 : 12));
+        CHECK(model_init(&m, n));
+        uint32_t count = 0;
+        for (uint32_t step = 0; step < 2000; step++) {
+            vsr_u128 client =
+                VSR_U128(testing_random(&state) % 3, 1 + testing_random(&state) % (2 * n));
+            uint32_t slot = scan_client(&m, client);
+            CHECK_EQ(model_slot_for_client(&m, client), slot);
+            /* Commits mostly grow; one in four lies below every other (unused before). */
+            uint64_t next = testing_random(&state) % 4 == 0 ? commit - 500000 - step : ++commit;
+            bool taken = false;
+            for (uint32_t s = 0; s < n; s++)
+                taken |= m.slots[s].session != 0 && m.slots[s].header.commit == next;
+            if (slot != VSR_SLOT_NONE && testing_random(&state) % 3 == 0) {
+                model_remove(&m, client);
+                count--;
+            } else if (slot != VSR_SLOT_NONE && next > m.slots[slot].header.commit && !taken) {
+                vsr_header_reply reply = testing_reply(client, next, 1);
+                CHECK_EQ(model_put(&m, m.slots[slot].session, &reply), slot);
+            } else if (slot == VSR_SLOT_NONE && count < n && !taken) {
+                vsr_header_reply reply = testing_reply(client, next, 0);
+                CHECK(model_put(&m, next, &reply) != VSR_SLOT_NONE);
+                count++;
+            }
+            CHECK_EQ(m.count, count);
+            CHECK_EQ(model_slot_oldest(&m), scan_oldest(&m));
+            if (count == n) CHECK(model_evictee(&m) == m.slots[scan_oldest(&m)].header.client);
+        }
+        model_reset(&m);
+        CHECK_EQ(model_slot_oldest(&m), VSR_SLOT_NONE);
+        CHECK_EQ(model_slot_for_client(&m, VSR_U128(0, 1)), VSR_SLOT_NONE);
+        model_deinit(&m);
+    }
+}
+
 int main(void) {
     test_init();
     test_put_evict_remove();
     test_encode();
+    test_against_scans();
     return testing_done("test_model");
 }
