@@ -8,7 +8,9 @@
  * (or a slot, a block, the reference) and then, most of the time, recomputes
  * what checksums the change broke: header checksums, block body checksums,
  * the back-pointer chain and the trailer reference. Now and then it leaves a
- * checksum stale so that the checksum rules stay covered too.
+ * checksum stale so that the checksum rules stay covered too. Fields and
+ * reseals are those of the trailer-edit engine (testing/edit.h), which the
+ * simulator's resealed copies use too.
  *
  * The same functions serve libFuzzer (LLVMFuzzerCustomMutator in each target,
  * with LLVMFuzzerMutate for byte-level changes), AFL++ (afl_mutator.c, a
@@ -18,6 +20,7 @@
 #define FUZZ_MUTATE_H
 
 #include "fuzz_common.h"
+#include "testing/edit.h"
 
 /* libFuzzer's LLVMFuzzerMutate, or NULL for the built-in havoc. */
 typedef size_t (*fuzz_bytes_mutator)(uint8_t *data, size_t size, size_t max_size);
@@ -127,48 +130,26 @@ static inline bool fuzz_resize(uint8_t *data, size_t *size, size_t wanted, size_
     return true;
 }
 
-/* ---- header fields ---- */
-
-typedef struct fuzz_field {
-    uint16_t offset;
-    uint16_t width;
-} fuzz_field;
-
-static const fuzz_field fuzz_frame_fields[] = {
-    {0, 16},  {16, 16}, {32, 16}, {48, 16}, {64, 16}, {80, 16}, {96, 4},
-    {100, 4}, {104, 4}, {108, 4}, {112, 2}, {114, 1}, {115, 1}, {116, 12},
-};
-static const fuzz_field fuzz_reply_fields[] = {
-    {128, 16}, {144, 16}, {160, 16}, {176, 16}, {192, 16}, {208, 8},
-    {216, 8},  {224, 8},  {232, 4},  {236, 1},  {237, 19},
-};
-static const fuzz_field fuzz_block_fields[] = {
-    {128, 16}, {144, 16}, {160, 8}, {168, 56}, {224, 8}, {232, 8}, {240, 1}, {241, 15},
-};
+/* ---- header fields (the trailer-edit engine's table, testing/edit.h) ---- */
 
 #define FUZZ_COUNT(array) (sizeof(array) / sizeof((array)[0]))
 
-static inline fuzz_field fuzz_pick_field(uint64_t *rng, uint8_t command) {
-    uint32_t frame = FUZZ_COUNT(fuzz_frame_fields);
-    bool reply = command == VSR_COMMAND_REPLY;
-    uint32_t specific = reply ? FUZZ_COUNT(fuzz_reply_fields) : FUZZ_COUNT(fuzz_block_fields);
-    uint32_t pick = testing_below(rng, frame + specific);
-    if (pick < frame) return fuzz_frame_fields[pick];
-    return reply ? fuzz_reply_fields[pick - frame] : fuzz_block_fields[pick - frame];
+static inline const edit_field *fuzz_pick_field(uint64_t *rng, uint8_t command) {
+    return edit_header_field(command, testing_below(rng, edit_header_field_count(command)));
 }
 
 /* Sets one field of header h to a value likely to sit on a rule's edge; other is a peer header. */
 static inline void fuzz_poke_field(uint64_t *rng, uint8_t *h, const uint8_t *other,
-                                   fuzz_field field) {
-    uint8_t *at = h + field.offset;
-    size_t width = field.width;
+                                   const edit_field *field) {
+    uint8_t *at = h + field->offset;
+    size_t width = field->width;
     if (width > 8) {
         switch (testing_below(rng, 4)) {
         case 0: memset(at, 0, width); break;
         case 1:
             at[testing_below(rng, (uint32_t)width)] = (uint8_t)(1 + testing_below(rng, 255));
             break;
-        case 2: memcpy(at, other + field.offset, width); break;
+        case 2: memcpy(at, other + field->offset, width); break;
         default: testing_store(at, 8, testing_random(rng) >> testing_below(rng, 64)); break;
         }
         return;
@@ -180,19 +161,11 @@ static inline void fuzz_poke_field(uint64_t *rng, uint8_t *h, const uint8_t *oth
     switch (testing_below(rng, 5)) {
     case 0: value = current + 1; break;
     case 1: value = current - 1; break;
-    case 2: value = testing_load(other + field.offset, width); break;
+    case 2: value = testing_load(other + field->offset, width); break;
     case 3: value = UINT64_MAX; break;
     default: value = values[testing_below(rng, FUZZ_COUNT(values))]; break;
     }
     testing_store(at, width, value);
-}
-
-static inline void fuzz_fix_checksum(uint8_t *h) {
-    testing_store_u128(h, vsr_checksum(h + 16, VSR_HEADER_SIZE - 16));
-}
-
-static inline void fuzz_fix_checksum_body(uint8_t *h, const uint8_t *body, size_t body_size) {
-    testing_store_u128(h + 32, vsr_checksum(body, body_size));
 }
 
 /* ---- fuzz_trailer_decode ---- */
@@ -279,7 +252,7 @@ static inline size_t fuzz_mutate_trailer(uint8_t *data, size_t size, size_t max_
         size_t at = FUZZ_TRAILER_PREFIX + (size_t)slot * VSR_HEADER_SIZE;
         if (at + VSR_HEADER_SIZE > size) break;
         if (slot != stale && !testing_all_zero(data + at, VSR_HEADER_SIZE))
-            fuzz_fix_checksum(data + at);
+            edit_reseal_header(data + at);
     }
     return size;
 }
@@ -425,13 +398,13 @@ static inline void fuzz_blocks_fixup(uint64_t *rng, uint8_t *data, size_t size) 
         if (available < VSR_HEADER_SIZE) break;
         size_t body_size = fuzz_block_body_size(block, available);
         if (testing_below(rng, 16) != 0) {
-            fuzz_fix_checksum_body(block, block + VSR_HEADER_SIZE, body_size);
+            edit_reseal_body(block, block + VSR_HEADER_SIZE, body_size);
         }
         if (previous != NULL && testing_below(rng, 16) != 0) {
-            memcpy(block + 128, previous, 16);      /* previous checksum */
-            memcpy(block + 160, previous + 224, 8); /* previous address */
+            memcpy(block + edit_fields[EDIT_FIELD_PREVIOUS_CHECKSUM].offset, previous, 16);
+            edit_set(block, EDIT_FIELD_PREVIOUS_ADDRESS, edit_get(previous, EDIT_FIELD_ADDRESS));
         }
-        if (testing_below(rng, 16) != 0) fuzz_fix_checksum(block);
+        if (testing_below(rng, 16) != 0) edit_reseal_header(block);
         vsr_checksum_stream_add(&stream, block + VSR_HEADER_SIZE, body_size);
         trailer_size += body_size;
         previous = block;
@@ -502,9 +475,9 @@ static inline size_t fuzz_mutate_header(uint8_t *data, size_t size, size_t max_s
     }
     if (testing_below(&rng, 8) == 0) return size;
     if (testing_below(&rng, 2) == 0) {
-        fuzz_fix_checksum_body(data, data + VSR_HEADER_SIZE, size - VSR_HEADER_SIZE);
+        edit_reseal_body(data, data + VSR_HEADER_SIZE, size - VSR_HEADER_SIZE);
     }
-    fuzz_fix_checksum(data);
+    edit_reseal_header(data);
     return size;
 }
 

@@ -87,7 +87,7 @@ static void each_broken_reply(void *context, reply_visit visit) {
                                      : &reply_breaks[i - FUZZ_COUNT(frame_breaks)];
         memcpy(h, &base, sizeof(h));
         apply_break(h, rule);
-        fuzz_fix_checksum(h);
+        edit_reseal_header(h);
         visit(context, rule->name, h);
     }
     memcpy(h, &base, sizeof(h));
@@ -96,16 +96,16 @@ static void each_broken_reply(void *context, reply_visit visit) {
     memcpy(h, &base, sizeof(h));
     testing_store(h + 208, 8, 0);
     testing_store(h + 216, 8, 0);
-    fuzz_fix_checksum(h);
+    edit_reseal_header(h);
     visit(context, "reply_commit", h);
     vsr_header_reply reg = testing_reply_salted(VSR_U128(3, 77), 5000, 0, 42);
     memcpy(h, &reg, sizeof(h));
     testing_store(h + 96, 4, VSR_HEADER_SIZE);
-    fuzz_fix_checksum(h);
+    edit_reseal_header(h);
     visit(context, "reply_register_size", h);
     memcpy(h, &reg, sizeof(h));
     testing_store(h + 232, 4, 1);
-    fuzz_fix_checksum(h);
+    edit_reseal_header(h);
     visit(context, "reply_register_request", h);
 }
 
@@ -126,7 +126,7 @@ static void block_header(uint8_t *h) {
     h[114] = VSR_COMMAND_BLOCK;
     testing_store(h + 224, 8, 3); /* address */
     h[240] = VSR_BLOCK_TYPE_CLIENT_SESSIONS;
-    fuzz_fix_checksum(h);
+    edit_reseal_header(h);
 }
 
 static void gen_header_validate(void) {
@@ -148,7 +148,7 @@ static void gen_header_validate(void) {
                                      : &block_breaks[i - FUZZ_COUNT(frame_breaks)];
         block_header(h);
         apply_break(h, rule);
-        fuzz_fix_checksum(h);
+        edit_reseal_header(h);
         char file[96];
         snprintf(file, sizeof(file), "block-%s", rule->name);
         write_seed("fuzz_header_validate", file, h, sizeof(h));
@@ -243,7 +243,7 @@ static void gen_trailer_decode(const char *tigerbeetle_dir) {
 
     memcpy(trailer, valid, size);
     memcpy(trailer + 3 * VSR_HEADER_SIZE + 192, trailer + 192, 16);
-    fuzz_fix_checksum(trailer + 3 * VSR_HEADER_SIZE);
+    edit_reseal_header(trailer + 3 * VSR_HEADER_SIZE);
     trailer_seed("rule-duplicate_client", clients_max, trailer, size);
 
     memcpy(trailer, valid, size);
@@ -252,7 +252,7 @@ static void gen_trailer_decode(const char *tigerbeetle_dir) {
     testing_store(h3 + 208, 8, commit);
     testing_store(h3 + 216, 8, commit);
     if (testing_load(sessions + 3 * 8, 8) > commit) testing_store(sessions + 3 * 8, 8, commit);
-    fuzz_fix_checksum(h3);
+    edit_reseal_header(h3);
     trailer_seed("rule-duplicate_commit", clients_max, trailer, size);
 
     /* 130 slots, more than the decoder validates in one group: valid, and a rule broken
@@ -334,7 +334,7 @@ static uint8_t *block_at(blocks_input *in, uint64_t k) {
 static void blocks_rechain(blocks_input *in, uint64_t k) {
     for (uint64_t i = k; i < in->count; i++) {
         if (i > k) memcpy(block_at(in, i) + 128, block_at(in, i - 1), 16);
-        fuzz_fix_checksum(block_at(in, i));
+        edit_reseal_header(block_at(in, i));
     }
     memcpy(in->data + FUZZ_BLOCKS_REFERENCE + 32, block_at(in, in->count - 1), 16);
 }
@@ -440,7 +440,7 @@ static void gen_blocks_decode(void) {
     in = valid;
     uint8_t *body = block_at(&in, 0) + VSR_HEADER_SIZE;
     body[0] ^= 1; /* slot 0's checksum, in the first chunk */
-    fuzz_fix_checksum_body(block_at(&in, 0), body, 256);
+    edit_reseal_body(block_at(&in, 0), body, 256);
     blocks_rechain(&in, 0);
     uint8_t trailer[264 * 4];
     for (uint64_t k = 0; k < in.count; k++) {

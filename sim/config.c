@@ -6,7 +6,6 @@
 
 #include "pcg32.h"
 #include "sim_assert.h"
-#include "sim_internal.h"
 #include "streams.h"
 
 const sim_param_info sim_params[SIM_PARAM_COUNT] = {
@@ -236,26 +235,7 @@ void sim_config_bounds(const sim_overrides *overrides, sim_config *lo, sim_confi
     lo->inject_bit_flip_replica = hi->inject_bit_flip_replica = overrides->inject_bit_flip_replica;
 }
 
-uint64_t sim_config_memory(const sim_config *c) {
-    uint64_t trailer = client_sessions_encode_size(c->clients_max);
-    uint64_t blocks = vsr_trailer_block_count(trailer, c->block_size);
-    uint64_t checkpoints = c->ops / c->checkpoint_interval + 1;
-    uint64_t model_bytes = model_memory_size(c->clients_max);
-    uint64_t agent_bytes = 32; /* workload.c's agent: a u128 client and a request number */
-    uint64_t replica = client_sessions_memory_size(c->clients_max) +
-                       2 * blocks * (c->block_size + sizeof(bool)) + /* storage: two areas */
-                       trailer + blocks * c->block_size;             /* encoding, its blocks */
-    uint64_t total = sizeof(sim) + ((uint64_t)c->ops + 1) * sizeof(sim_op) +
-                     checkpoints * (sizeof(vsr_u128) + sizeof(sim_checkpoint_first)) + trailer +
-                     2 * blocks * sizeof(uint64_t) + model_bytes +
-                     client_sessions_memory_size(c->clients_max) + trailer +
-                     blocks * c->block_size + /* reseal.c's copies */
-                     (uint64_t)c->clients * agent_bytes + (uint64_t)c->replicas * replica;
-    /* Transient: a checkpoint's expected encoding and, on a failure, the model replayed. */
-    return total + 2 * trailer + model_bytes;
-}
-
-static void human_bytes(uint64_t bytes, char *out, size_t out_size) {
+void sim_human_bytes(uint64_t bytes, char *out, size_t out_size) {
     static const char *const units[] = {"bytes", "KiB", "MiB", "GiB", "TiB"};
     double value = (double)bytes;
     uint32_t unit = 0;
@@ -333,29 +313,9 @@ static const char *inject_invalid(const sim_overrides *o, const sim_config *lo,
     return NULL;
 }
 
-/* The configuration that needs the most memory: the largest table, replica count, log and
- * client count, the shortest checkpoint interval, and the worst block size. */
-static uint64_t memory_worst(const sim_config *lo, const sim_config *hi, sim_config *worst) {
-    sim_config c = *hi;
-    c.checkpoint_interval = lo->checkpoint_interval;
-    *worst = c;
-    uint64_t most = 0;
-    for (uint64_t size = lo->block_size; size <= hi->block_size; size *= 2) {
-        c.block_size = (uint32_t)size;
-        uint64_t bytes = sim_config_memory(&c);
-        if (bytes > most) {
-            most = bytes;
-            *worst = c;
-        }
-    }
-    return most;
-}
-
-const char *sim_overrides_invalid(const sim_overrides *o, uint64_t memory_max, uint64_t *memory,
-                                  char *reason, size_t reason_size) {
-    sim_config lo, hi, worst;
+const char *sim_overrides_check(const sim_overrides *o, char *reason, size_t reason_size) {
+    sim_config lo, hi;
     sim_config_bounds(o, &lo, &hi);
-    *memory = 0;
     for (uint32_t i = 0; i < SIM_PARAM_COUNT; i++) {
         uint32_t low = sim_config_get(&lo, (sim_param)i), high = sim_config_get(&hi, (sim_param)i);
         if (low < sim_params[i].min || high > sim_params[i].max) {
@@ -375,20 +335,6 @@ const char *sim_overrides_invalid(const sim_overrides *o, uint64_t memory_max, u
         sum_invalid(o, &hi, steps, 4, "p-crash + p-bit-flip + p-pause + p-scrub > 1000", reason,
                     reason_size) ||
         inject_invalid(o, &lo, &hi, reason, reason_size)) {
-        return reason;
-    }
-    *memory = memory_worst(&lo, &hi, &worst);
-    if (memory_max != 0 && *memory > memory_max) {
-        char need[32], limit[32];
-        human_bytes(*memory, need, sizeof(need));
-        human_bytes(memory_max, limit, sizeof(limit));
-        snprintf(reason, reason_size,
-                 "a run needs up to %s of memory (%" PRIu64 " bytes, with replicas %" PRIu32
-                 ", clients-max %" PRIu32 ", block-size %" PRIu32 ", clients %" PRIu32
-                 "%s), above --memory-max %s; choose a smaller configuration or raise "
-                 "--memory-max",
-                 need, *memory, worst.replicas, worst.clients_max, worst.block_size, worst.clients,
-                 o->swarm_off ? "" : " as the swarm may draw", limit);
         return reason;
     }
     return NULL;

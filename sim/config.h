@@ -137,15 +137,13 @@ uint32_t sim_config_get(const sim_config *config, sim_param param);
 /* Every configuration sim_config_make can give for some seed under overrides: each
  * parameter lies in lo..hi (the swarm's range, or one value where it is fixed). */
 void sim_config_bounds(const sim_overrides *overrides, sim_config *lo, sim_config *hi);
-/* NULL if every seed's configuration under overrides is usable and needs at most
- * memory_max bytes (0: no limit), else the reason, written to reason. *memory gets the
- * most any seed's run can need. Checked once before a range runs, so that a range never
- * stops at the first seed whose swarm draw does not fit the overrides. */
-const char *sim_overrides_invalid(const sim_overrides *overrides, uint64_t memory_max,
-                                  uint64_t *memory, char *reason, size_t reason_size);
-/* The bytes one run of config allocates at its peak (tables, model, storage, trailers,
- * blocks, log, workload): computed from the sizes it allocates, before allocating. */
-uint64_t sim_config_memory(const sim_config *config);
+/* NULL if every seed's configuration under overrides is usable (ranges, sums of rates,
+ * the forced bit flip), else the reason, written to reason. Checked once before a range
+ * runs, so that a range never stops at the first seed whose swarm draw does not fit the
+ * overrides; sim_overrides_invalid (sim.h) adds the memory a run needs. */
+const char *sim_overrides_check(const sim_overrides *overrides, char *reason, size_t reason_size);
+/* Writes bytes as "1.5 GiB". */
+void sim_human_bytes(uint64_t bytes, char *out, size_t out_size);
 /* Writes the parameter table as one JSON object (--params-json). */
 void sim_params_print_json(FILE *out);
 

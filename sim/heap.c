@@ -15,16 +15,23 @@
  *
  * A build without the wrap (the fuzz engines' builds) counts nothing and skips these.
  */
-#include <stdio.h>
+#include "heap.h"
 
-#include "sim_internal.h"
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
 #include "testing/heap.h"
 
-static unsigned long long ull(uint64_t value) { return (unsigned long long)value; }
+void sim_heap_init(sim_heap *heap, uint32_t clients_max) {
+    memset(heap, 0, sizeof(*heap));
+    heap->counted = testing_heap_wrapped();
+    heap->clients_max = clients_max;
+}
 
-bool sim_table_init(sim *s, client_sessions **out, uint64_t hash_seed) {
-    uint32_t clients_max = s->config.clients_max;
-    if (!s->heap.counted) {
+bool sim_heap_table_init(sim_heap *heap, client_sessions **out, uint64_t hash_seed) {
+    uint32_t clients_max = heap->clients_max;
+    if (!heap->counted) {
         return client_sessions_init(out, clients_max, hash_seed) == CLIENT_SESSIONS_INIT_OK;
     }
     int64_t live = testing_heap.live;
@@ -34,39 +41,41 @@ bool sim_table_init(sim *s, client_sessions **out, uint64_t hash_seed) {
     if (status != CLIENT_SESSIONS_INIT_OK) return false;
     sim_heap_record got = {
         .calls = testing_heap.calls, .bytes = testing_heap.bytes, .kept = testing_heap.live - live};
-    const sim_heap_record *first = &s->heap.first;
-    if (s->heap.tables == 0) {
-        s->heap.first = got;
-    } else if (!s->heap.other_differs && (got.calls != first->calls || got.bytes != first->bytes ||
-                                          got.kept != first->kept)) {
-        s->heap.other = got;
-        s->heap.other_differs = true;
+    const sim_heap_record *first = &heap->first;
+    if (heap->tables == 0) {
+        heap->first = got;
+    } else if (!heap->other_differs && (got.calls != first->calls || got.bytes != first->bytes ||
+                                        got.kept != first->kept)) {
+        heap->other = got;
+        heap->other_differs = true;
     }
-    s->heap.tables++;
+    heap->tables++;
     return true;
 }
 
-void sim_table_deinit(sim *s, client_sessions **table) {
-    if (*table == NULL) return;
-    bool check = s->heap.counted && !s->failure.failed;
+bool sim_heap_table_deinit(const sim_heap *heap, client_sessions **table, bool check, uint64_t op,
+                           sim_failure *failure) {
+    if (*table == NULL) return true;
+    check = check && heap->counted;
     int64_t live = testing_heap.live;
     if (check) testing_heap_watch(0, 0);
     client_sessions_deinit(*table);
     *table = NULL;
-    if (!check) return;
+    if (!check) return true;
     testing_heap_unwatch();
     int64_t freed = live - testing_heap.live;
-    if (freed != s->heap.first.kept) {
-        sim_fail(s, "heap.deinit", s->config.ops, -1,
-                 "deinit freed %lld allocations of the %lld that init kept", (long long)freed,
-                 (long long)s->heap.first.kept);
+    if (freed != heap->first.kept) {
+        return sim_fail(failure, "heap.deinit", op, -1,
+                        "deinit freed %lld allocations of the %lld that init kept",
+                        (long long)freed, (long long)heap->first.kept);
     }
+    return true;
 }
 
 /* One init expected to fail before it allocates a table; `what` names the case. */
-static void check_failed_init(sim *s, uint32_t clients_max, uint64_t fail_at, uint64_t fail_from,
+static bool check_failed_init(uint32_t clients_max, uint64_t fail_at, uint64_t fail_from,
                               client_sessions_init_status expected, uint64_t calls_max,
-                              const char *what) {
+                              const char *what, sim_failure *failure) {
     static char not_a_table;
     client_sessions *table = (client_sessions *)(void *)&not_a_table; /* must be overwritten */
     int64_t live = testing_heap.live;
@@ -84,87 +93,111 @@ static void check_failed_init(sim *s, uint32_t clients_max, uint64_t fail_at, ui
         kept = testing_heap.live - live;
     }
     if (status != expected) {
-        sim_fail(s, "heap.init_status", 0, -1,
-                 "init(clients_max %u) %s: status '%s', expected '%s'", clients_max, what,
-                 client_sessions_init_status_text(status),
-                 client_sessions_init_status_text(expected));
-    } else if (table != NULL) {
-        sim_fail(s, "heap.init_status", 0, -1,
-                 "init(clients_max %u) %s: returned '%s' without setting the table to NULL",
-                 clients_max, what, client_sessions_init_status_text(status));
-    } else if (kept != 0) {
-        sim_fail(s, "heap.init_leak", 0, -1,
-                 "init(clients_max %u) %s: %lld allocations left behind", clients_max, what,
-                 (long long)kept);
-    } else if (calls > calls_max) {
-        sim_fail(s, "heap.init_calls", 0, -1,
-                 "init(clients_max %u) %s: %llu allocation calls, at most %llu expected",
-                 clients_max, what, ull(calls), ull(calls_max));
+        return sim_fail(failure, "heap.init_status", 0, -1,
+                        "init(clients_max %u) %s: status '%s', expected '%s'", clients_max, what,
+                        client_sessions_init_status_text(status),
+                        client_sessions_init_status_text(expected));
     }
+    if (table != NULL) {
+        return sim_fail(failure, "heap.init_status", 0, -1,
+                        "init(clients_max %u) %s: returned '%s' without setting the table to NULL",
+                        clients_max, what, client_sessions_init_status_text(status));
+    }
+    if (kept != 0) {
+        return sim_fail(failure, "heap.init_leak", 0, -1,
+                        "init(clients_max %u) %s: %lld allocations left behind", clients_max, what,
+                        (long long)kept);
+    }
+    if (calls > calls_max) {
+        return sim_fail(failure, "heap.init_calls", 0, -1,
+                        "init(clients_max %u) %s: %" PRIu64 " allocation calls, at most %" PRIu64
+                        " expected",
+                        clients_max, what, calls, calls_max);
+    }
+    return true;
 }
 
-static void check_memory_size(sim *s, uint32_t clients_max) {
+static bool check_memory_size(uint32_t clients_max, sim_failure *failure) {
     uint64_t size = client_sessions_memory_size(clients_max);
     uint64_t replies = (uint64_t)clients_max * sizeof(vsr_header_reply);
     bool valid = clients_max >= 1 && clients_max <= CLIENT_SESSIONS_CLIENTS_MAX_LIMIT;
     if (valid && size < replies) {
-        sim_fail(s, "heap.memory_size", 0, -1,
-                 "memory size of clients_max %u is %llu bytes, less than its %llu bytes of replies",
-                 clients_max, ull(size), ull(replies));
-    } else if (!valid && size != 0) {
-        sim_fail(s, "heap.memory_size", 0, -1,
-                 "memory size of clients_max %u (out of range) is %llu bytes, not 0", clients_max,
-                 ull(size));
+        return sim_fail(failure, "heap.memory_size", 0, -1,
+                        "memory size of clients_max %u is %" PRIu64 " bytes, less than its %" PRIu64
+                        " bytes of replies",
+                        clients_max, size, replies);
     }
+    if (!valid && size != 0) {
+        return sim_fail(failure, "heap.memory_size", 0, -1,
+                        "memory size of clients_max %u (out of range) is %" PRIu64 " bytes, not 0",
+                        clients_max, size);
+    }
+    return true;
 }
 
-void sim_check_heap(sim *s) {
-    if (!s->heap.counted || s->failure.failed) return;
-    uint32_t clients_max = s->config.clients_max;
-    const sim_heap_record *first = &s->heap.first;
+/* The figures of the run's first init: the bytes memory_size promises, every allocation
+ * kept, and every later init the same. */
+static bool check_first_init(const sim_heap *heap, sim_failure *failure) {
+    uint32_t clients_max = heap->clients_max;
+    const sim_heap_record *first = &heap->first;
     uint64_t size = client_sessions_memory_size(clients_max);
     if (first->bytes != size) {
-        sim_fail(s, "heap.memory_size", 0, -1,
-                 "init(clients_max %u) asked for %llu bytes, client_sessions_memory_size says "
-                 "%llu",
-                 clients_max, ull(first->bytes), ull(size));
-        return;
+        return sim_fail(failure, "heap.memory_size", 0, -1,
+                        "init(clients_max %u) asked for %" PRIu64
+                        " bytes, client_sessions_memory_size says %" PRIu64,
+                        clients_max, first->bytes, size);
     }
     if (first->kept != (int64_t)first->calls) {
-        sim_fail(s, "heap.init_kept", 0, -1,
-                 "init(clients_max %u) made %llu allocation calls and kept %lld", clients_max,
-                 ull(first->calls), (long long)first->kept);
-        return;
+        return sim_fail(failure, "heap.init_kept", 0, -1,
+                        "init(clients_max %u) made %" PRIu64 " allocation calls and kept %lld",
+                        clients_max, first->calls, (long long)first->kept);
     }
-    if (s->heap.other_differs) {
-        const sim_heap_record *o = &s->heap.other;
-        sim_fail(s, "heap.init_differs", 0, -1,
-                 "two inits of clients_max %u differ: %llu calls, %llu bytes, %lld kept against "
-                 "%llu, %llu, %lld",
-                 clients_max, ull(first->calls), ull(first->bytes), (long long)first->kept,
-                 ull(o->calls), ull(o->bytes), (long long)o->kept);
-        return;
+    if (heap->other_differs) {
+        const sim_heap_record *o = &heap->other;
+        return sim_fail(failure, "heap.init_differs", 0, -1,
+                        "two inits of clients_max %u differ: %" PRIu64 " calls, %" PRIu64
+                        " bytes, %lld kept against %" PRIu64 ", %" PRIu64 ", %lld",
+                        clients_max, first->calls, first->bytes, (long long)first->kept, o->calls,
+                        o->bytes, (long long)o->kept);
     }
-    char what[48];
-    for (uint64_t k = 1; k <= first->calls && !s->failure.failed; k++) {
-        snprintf(what, sizeof(what), "with allocation %llu of %llu failing", ull(k),
-                 ull(first->calls));
-        check_failed_init(s, clients_max, k, 0, CLIENT_SESSIONS_INIT_OUT_OF_MEMORY, first->calls,
-                          what);
+    return true;
+}
+
+bool sim_heap_check(const sim_heap *heap, sim_failure *failure) {
+    if (!heap->counted) return true;
+    if (!check_first_init(heap, failure)) return false;
+    uint32_t clients_max = heap->clients_max;
+    uint64_t calls = heap->first.calls;
+    char what[64];
+    for (uint64_t k = 1; k <= calls; k++) {
+        snprintf(what, sizeof(what), "with allocation %" PRIu64 " of %" PRIu64 " failing", k,
+                 calls);
+        if (!check_failed_init(clients_max, k, 0, CLIENT_SESSIONS_INIT_OUT_OF_MEMORY, calls, what,
+                               failure)) {
+            return false;
+        }
     }
     const uint32_t limit = CLIENT_SESSIONS_CLIENTS_MAX_LIMIT;
-    check_failed_init(s, 0, 0, 0, CLIENT_SESSIONS_INIT_CLIENTS_MAX_INVALID, 0, "");
-    check_failed_init(s, limit + 1, 0, 0, CLIENT_SESSIONS_INIT_CLIENTS_MAX_INVALID, 0, "");
+    const client_sessions_init_status invalid = CLIENT_SESSIONS_INIT_CLIENTS_MAX_INVALID;
     /* The limit, with every allocation after the first failing: nothing large is taken,
      * and the failure path walks the most free-slot levels there are. */
-    check_failed_init(s, limit, 0, 2, CLIENT_SESSIONS_INIT_OUT_OF_MEMORY, UINT64_MAX,
-                      "with every allocation after the first failing");
+    if (!check_failed_init(0, 0, 0, invalid, 0, "", failure) ||
+        !check_failed_init(limit + 1, 0, 0, invalid, 0, "", failure) ||
+        !check_failed_init(limit, 0, 2, CLIENT_SESSIONS_INIT_OUT_OF_MEMORY, UINT64_MAX,
+                           "with every allocation after the first failing", failure)) {
+        return false;
+    }
     const uint32_t sizes[] = {0, 1, clients_max, limit, limit + 1};
-    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) check_memory_size(s, sizes[i]);
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        if (!check_memory_size(sizes[i], failure)) return false;
+    }
+    uint64_t size = client_sessions_memory_size(clients_max);
     uint64_t next = clients_max < limit ? client_sessions_memory_size(clients_max + 1) : 0;
     if (clients_max < limit && next <= size) {
-        sim_fail(s, "heap.memory_size", 0, -1,
-                 "memory size of clients_max %u (%llu bytes) is not above that of %u (%llu)",
-                 clients_max + 1, ull(next), clients_max, ull(size));
+        return sim_fail(failure, "heap.memory_size", 0, -1,
+                        "memory size of clients_max %u (%" PRIu64
+                        " bytes) is not above that of %u (%" PRIu64 ")",
+                        clients_max + 1, next, clients_max, size);
     }
+    return true;
 }

@@ -85,3 +85,5 @@ bool pcg32_chance(pcg32 *rng, uint32_t numerator, uint32_t denominator) {
     if (numerator == 0) return false; /* draws nothing: a disabled fault costs no randomness */
     return pcg32_bounded(rng, denominator) < numerator;
 }
+
+uint32_t pcg32_below(void *rng, uint32_t bound) { return pcg32_bounded(rng, bound); }

@@ -52,6 +52,9 @@ uint32_t pcg32_range(pcg32 *rng, uint32_t low, uint32_t high);
 uint64_t pcg32_next_u64(pcg32 *rng);
 /* True with probability numerator / denominator (integers, denominator > 0). */
 bool pcg32_chance(pcg32 *rng, uint32_t numerator, uint32_t denominator);
+/* pcg32_bounded for a caller that holds the generator as a void pointer (the trailer-edit
+ * engine's edit_random). */
+uint32_t pcg32_below(void *rng, uint32_t bound);
 
 #ifdef __cplusplus
 }

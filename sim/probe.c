@@ -22,56 +22,60 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim_assert.h"
-#include "sim_internal.h"
+#include "probe.h"
 
-static unsigned long long ull(uint64_t value) { return (unsigned long long)value; }
+/* One round of probes: the table asked, the replica it belongs to, the op just applied. */
+typedef struct sim_probe {
+    const client_sessions *table;
+    int replica;
+    uint64_t number;
+    sim_failure *failure;
+} sim_probe;
 
-static void probe_fail(sim *s, const char *signature, uint64_t number, int replica,
+static bool probe_fail(sim_failure *f, const char *signature, uint64_t number, int replica,
                        const char *what, vsr_u128 client) {
     char text[33];
     vsr_u128_format(client, text);
-    sim_fail(s, signature, number, replica, "op %llu: %s (client %s)", ull(number), what, text);
+    return sim_fail(f, signature, number, replica, "op %" PRIu64 ": %s (client %s)", number, what,
+                    text);
 }
 
 /* A client that is not in the table must be absent to every query. */
-static void expect_absent(sim *s, const sim_replica *r, uint64_t number, vsr_u128 client,
-                          const char *which) {
+static bool expect_absent(const sim_probe *p, vsr_u128 client, const char *which) {
     client_sessions_entry entry;
     char what[128];
-    if (client_sessions_get(r->table, client, &entry)) {
+    if (client_sessions_get(p->table, client, &entry)) {
         snprintf(what, sizeof(what), "get() finds the %s client at slot %" PRIu32, which,
                  entry.slot);
-        probe_fail(s, "probe.absent", number, r->index, what, client);
-        return;
+        return probe_fail(p->failure, "probe.absent", p->number, p->replica, what, client);
     }
-    uint32_t slot = client_sessions_slot_for_client(r->table, client);
+    uint32_t slot = client_sessions_slot_for_client(p->table, client);
     if (slot != VSR_SLOT_NONE) {
         snprintf(what, sizeof(what), "slot_for_client() finds the %s client at slot %" PRIu32,
                  which, slot);
-        probe_fail(s, "probe.absent", number, r->index, what, client);
+        return probe_fail(p->failure, "probe.absent", p->number, p->replica, what, client);
     }
+    return true;
 }
 
 /* slot_for_header(header) must be `expected`. */
-static void expect_header(sim *s, const sim_replica *r, uint64_t number,
-                          const vsr_header_reply *header, uint32_t expected, const char *which) {
-    uint32_t slot = client_sessions_slot_for_header(r->table, header);
-    if (slot == expected) return;
+static bool expect_header(const sim_probe *p, const vsr_header_reply *header, uint32_t expected,
+                          const char *which) {
+    uint32_t slot = client_sessions_slot_for_header(p->table, header);
+    if (slot == expected) return true;
     char what[160];
     snprintf(what, sizeof(what), "slot_for_header(%s) is %" PRId64 ", expected %" PRId64, which,
              slot == VSR_SLOT_NONE ? (int64_t)-1 : (int64_t)slot,
              expected == VSR_SLOT_NONE ? (int64_t)-1 : (int64_t)expected);
-    probe_fail(s, "probe.header", number, r->index, what, header->client);
+    return probe_fail(p->failure, "probe.header", p->number, p->replica, what, header->client);
 }
 
 /* The op's client is present after the op exactly as the model has it. */
-static void expect_present(sim *s, const sim_replica *r, const sim_op *op, uint64_t number) {
+static bool expect_present(const sim_probe *p, const sim_op *op) {
     client_sessions_entry entry;
-    if (!client_sessions_get(r->table, op->client, &entry)) {
-        probe_fail(s, "probe.present", number, r->index, "get() misses the op's client",
-                   op->client);
-        return;
+    if (!client_sessions_get(p->table, op->client, &entry)) {
+        return probe_fail(p->failure, "probe.present", p->number, p->replica,
+                          "get() misses the op's client", op->client);
     }
     const char *wrong = NULL;
     if (entry.slot != op->expected.slot)
@@ -83,58 +87,61 @@ static void expect_present(sim *s, const sim_replica *r, const sim_op *op, uint6
     else if (entry.header->checksum != op->stored)
         wrong = "get() gives another reply than the model";
     if (wrong != NULL) {
-        probe_fail(s, "probe.present", number, r->index, wrong, op->client);
-        return;
+        return probe_fail(p->failure, "probe.present", p->number, p->replica, wrong, op->client);
     }
     /* The stored reply is current; the same bytes under another checksum, or under another
      * client id, are not. */
     vsr_header_reply header = *entry.header;
-    expect_header(s, r, number, &header, op->expected.slot, "the stored reply");
-    header.checksum ^= (vsr_u128)1 << (number % 128);
-    expect_header(s, r, number, &header, VSR_SLOT_NONE, "the stored reply, foreign checksum");
+    if (!expect_header(p, &header, op->expected.slot, "the stored reply")) return false;
+    header.checksum ^= (vsr_u128)1 << (p->number % 128);
+    if (!expect_header(p, &header, VSR_SLOT_NONE, "the stored reply, foreign checksum")) {
+        return false;
+    }
     header = *entry.header;
     header.client = VSR_U128(VSR_U128_HI(op->client), VSR_U128_LO(op->client) | SIM_ID_PROBE_BIT);
-    expect_header(s, r, number, &header, VSR_SLOT_NONE, "the stored reply of a related client");
+    return expect_header(p, &header, VSR_SLOT_NONE, "the stored reply of a related client");
 }
 
-void sim_probe_after_apply(sim *s, const sim_replica *r, const sim_op *op, uint64_t number) {
-    if (client_sessions_count(r->table) != op->count) {
+bool sim_probe_after_apply(const client_sessions *table, int replica, const sim_op *op,
+                           uint64_t number, sim_failure *failure) {
+    const sim_probe p = {table, replica, number, failure};
+    if (client_sessions_count(table) != op->count) {
         char what[96];
         snprintf(what, sizeof(what), "count() is %" PRIu32 ", the model's %" PRIu32,
-                 client_sessions_count(r->table), op->count);
-        probe_fail(s, "probe.count", number, r->index, what, op->client);
-        return;
+                 client_sessions_count(table), op->count);
+        return probe_fail(failure, "probe.count", number, replica, what, op->client);
     }
     /* The op's own reply is current only if the op stored it (registered or updated): a
      * duplicate's or a stale request's reply is a newer header of the same client. */
     bool stored = op->expected.slot != VSR_SLOT_NONE && op->stored == op->reply.checksum;
-    expect_header(s, r, number, &op->reply, stored ? op->expected.slot : VSR_SLOT_NONE,
-                  "the op's reply");
-    if (op->expected.slot == VSR_SLOT_NONE) {
-        expect_absent(s, r, number, op->client, "rejected");
-    } else {
-        expect_present(s, r, op, number);
+    if (!expect_header(&p, &op->reply, stored ? op->expected.slot : VSR_SLOT_NONE,
+                       "the op's reply")) {
+        return false;
     }
+    bool present = op->expected.slot == VSR_SLOT_NONE ? expect_absent(&p, op->client, "rejected")
+                                                      : expect_present(&p, op);
+    if (!present) return false;
     if (op->expected.evictee != 0) {
-        expect_absent(s, r, number, op->expected.evictee, "evicted");
+        if (!expect_absent(&p, op->expected.evictee, "evicted")) return false;
         vsr_header_reply header = op->reply;
         header.client = op->expected.evictee;
-        expect_header(s, r, number, &header, VSR_SLOT_NONE, "a reply of the evicted client");
+        if (!expect_header(&p, &header, VSR_SLOT_NONE, "a reply of the evicted client")) {
+            return false;
+        }
     }
     uint64_t hi = VSR_U128_HI(op->client), lo = VSR_U128_LO(op->client);
-    expect_absent(s, r, number, VSR_U128(hi, lo | SIM_ID_PROBE_BIT),
-                  "never issued (same high half)");
-    expect_absent(s, r, number, VSR_U128(hi | SIM_ID_PROBE_BIT, lo),
-                  "never issued (same low half)");
     vsr_u128 other = op->reply.checksum | ((vsr_u128)SIM_ID_PROBE_BIT << 64);
-    expect_absent(s, r, number, other, "never issued");
+    return expect_absent(&p, VSR_U128(hi, lo | SIM_ID_PROBE_BIT),
+                         "never issued (same high half)") &&
+           expect_absent(&p, VSR_U128(hi | SIM_ID_PROBE_BIT, lo), "never issued (same low half)") &&
+           expect_absent(&p, other, "never issued");
 }
 
 /* ---- text read back ---- */
 
-static void text_fail(sim *s, uint64_t number, const char *text, const char *why) {
-    sim_fail(s, "probe.text", number, -1, "op %llu: client id text '%s': %s", ull(number), text,
-             why);
+static bool text_fail(sim_failure *f, uint64_t number, const char *text, const char *why) {
+    return sim_fail(f, "probe.text", number, -1, "op %" PRIu64 ": client id text '%s': %s", number,
+                    text, why);
 }
 
 /* parse(text) must give `expected` (accept) or fail (reject). */
@@ -144,20 +151,18 @@ static bool parse_is(const char *text, bool accept, vsr_u128 expected) {
     return accept ? ok && value == expected : !ok;
 }
 
-void sim_probe_id_text(sim *s, vsr_u128 client, uint64_t number) {
+bool sim_probe_id_text(vsr_u128 client, uint64_t number, sim_failure *failure) {
     char text[33], variant[40];
     vsr_u128_format(client, text);
     for (uint32_t i = 0; i < 32; i++) {
         char c = text[i];
         if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
-            text_fail(s, number, text,
-                      "format gives a character that is not a lowercase hex digit");
-            return;
+            return text_fail(failure, number, text,
+                             "format gives a character that is not a lowercase hex digit");
         }
     }
     if (text[32] != '\0' || !parse_is(text, true, client)) {
-        text_fail(s, number, text, "does not read back as the same id");
-        return;
+        return text_fail(failure, number, text, "does not read back as the same id");
     }
     /* Accepted: a 0x or 0X prefix, uppercase digits, the leading zeros dropped. */
     snprintf(variant, sizeof(variant), "%s%s", number % 2 ? "0x" : "0X", text);
@@ -165,36 +170,35 @@ void sim_probe_id_text(sim *s, vsr_u128 client, uint64_t number) {
         if (*p >= 'a' && *p <= 'f') *p = (char)(*p - 'a' + 'A');
     }
     if (!parse_is(variant, true, client)) {
-        text_fail(s, number, variant, "is not read as the id");
-        return;
+        return text_fail(failure, number, variant, "is not read as the id");
     }
     const char *short_form = text;
     while (short_form[0] == '0' && short_form[1] != '\0') short_form++;
     if (!parse_is(short_form, true, client)) {
-        text_fail(s, number, short_form, "(leading zeros dropped) is not read as the id");
-        return;
+        return text_fail(failure, number, short_form,
+                         "(leading zeros dropped) is not read as the id");
     }
     /* Rejected: empty, a bare prefix, 33 digits, and a character just outside each digit
      * range at some position. */
     snprintf(variant, sizeof(variant), "0%s", text);
     if (!parse_is(NULL, false, 0) || !parse_is("", false, 0) || !parse_is("0x", false, 0) ||
         !parse_is(variant, false, 0)) {
-        text_fail(s, number, variant, "no text, an empty, bare-prefix or 33-digit id is accepted");
-        return;
+        return text_fail(failure, number, variant,
+                         "no text, an empty, bare-prefix or 33-digit id is accepted");
     }
     static const char outside[] = {'/', ':', '`', 'g', '@', 'G', ' ', '-'};
     for (uint32_t i = 0; i < sizeof(outside); i++) {
         memcpy(variant, text, sizeof(text));
         variant[(number + i * 7) % 32] = outside[i];
         if (!parse_is(variant, false, 0)) {
-            text_fail(s, number, variant,
-                      "an id with a character that is not a hex digit is accepted");
-            return;
+            return text_fail(failure, number, variant,
+                             "an id with a character that is not a hex digit is accepted");
         }
     }
+    return true;
 }
 
-void sim_probe_error_text(sim *s, vsr_error error, uint64_t number, int replica) {
+bool sim_probe_error_text(vsr_error error, uint64_t number, int replica, sim_failure *failure) {
     char text[160], name[64];
     vsr_error_format(error, text, sizeof(text));
     /* "name", "name at slot N" or "name at block N". */
@@ -221,7 +225,7 @@ void sim_probe_error_text(sim *s, vsr_error error, uint64_t number, int replica)
         if (error.slot != VSR_SLOT_NONE) {
             snprintf(where, sizeof(where), " at slot %" PRIu32, error.slot);
         } else if (error.block_address != 0) {
-            snprintf(where, sizeof(where), " at block %llu", ull(error.block_address));
+            snprintf(where, sizeof(where), " at block %" PRIu64, error.block_address);
         }
         if (strcmp(text + length, where) != 0) why = "the place does not read back";
     }
@@ -243,7 +247,8 @@ void sim_probe_error_text(sim *s, vsr_error error, uint64_t number, int replica)
         if (vsr_error_code_parse(NULL, &code)) why = "no text reads as an error";
     }
     if (why != NULL) {
-        sim_fail(s, "probe.text", number, replica, "op %llu: error text '%s': %s", ull(number),
-                 text, why);
+        return sim_fail(failure, "probe.text", number, replica,
+                        "op %" PRIu64 ": error text '%s': %s", number, text, why);
     }
+    return true;
 }

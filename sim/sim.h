@@ -16,58 +16,14 @@
 #include <stdio.h>
 
 #include "config.h"
+#include "counts.h"
+#include "verdict.h"
 #include "vsr.h"
-
-/*
- * X(name, scenario): what a run counts. A scenario kind is an interesting event
- * that a sweep must see at least once, or the fault space is not being explored.
- */
-#define SIM_COUNTS(X)              \
-    X(registrations, 0)            \
-    X(updates, 0)                  \
-    X(evictions, 1)                \
-    X(full_table_registrations, 1) \
-    X(duplicate_replies, 1)        \
-    X(stale_rejections, 1)         \
-    X(evicted_rejections, 1)       \
-    X(view_changes, 0)             \
-    X(replica_ops, 0)              \
-    X(replayed_ops, 1)             \
-    X(checkpoints, 0)              \
-    X(multi_block_trailers, 1)     \
-    X(crashes, 1)                  \
-    X(crashes_mid_checkpoint, 1)   \
-    X(restarts, 1)                 \
-    X(torn_writes, 1)              \
-    X(bit_flips, 1)                \
-    X(corruptions_detected, 1)     \
-    X(repair_syncs, 1)             \
-    X(lag_syncs, 1)                \
-    X(genesis_syncs, 1)            \
-    X(pauses, 1)                   \
-    X(scrubs, 1)                   \
-    X(decode_rejections, 1)        \
-    X(steps, 0)
-
-typedef struct sim_counts {
-#define SIM_COUNT_FIELD(name, scenario) uint64_t name;
-    SIM_COUNTS(SIM_COUNT_FIELD)
-#undef SIM_COUNT_FIELD
-} sim_counts;
 
 typedef enum sim_outcome {
     SIM_OUTCOME_OK = 0,
     SIM_OUTCOME_CHECK_FAILED = 1,
 } sim_outcome;
-
-/* The first divergence of a run. */
-typedef struct sim_failure {
-    bool failed;
-    char signature[64]; /* stable short kind, for grouping failures: "decision.slot" */
-    uint64_t op;
-    int replica;        /* -1 when no replica is involved */
-    char message[1024]; /* op, replica(s), slot, expected vs actual */
-} sim_failure;
 
 typedef struct sim_result {
     sim_outcome outcome;
@@ -81,8 +37,16 @@ typedef struct sim_result {
  * only if memory ran out (result untouched then). */
 bool sim_run(const sim_config *config, FILE *trace_file, sim_result *result);
 
-void sim_counts_print(const sim_counts *counts, FILE *out);
-void sim_counts_print_json(const sim_counts *counts, FILE *out, bool scenarios_only);
-bool sim_counts_equal(const sim_counts *a, const sim_counts *b);
+/* The most memory a run of config needs (tables, model, storage, trailers, blocks, log),
+ * computed before allocating. */
+uint64_t sim_config_memory(const sim_config *config);
+
+/*
+ * NULL when every configuration that the swarm can draw under the overrides is valid
+ * (sim_overrides_check in config.h) and needs at most memory_max bytes (0: no limit), else
+ * the reason, written to reason. *memory gets the most memory a run needs.
+ */
+const char *sim_overrides_invalid(const sim_overrides *overrides, uint64_t memory_max,
+                                  uint64_t *memory, char *reason, size_t reason_size);
 
 #endif

@@ -1,14 +1,11 @@
-/*
- * storage.c: a replica's block device. Two checkpoint areas alternate, so a
- * crash while writing one leaves the other, the durable checkpoint, intact.
- * Addresses are a pure function of (area, block), the same on every replica,
- * because block headers carry their address and must be byte-identical.
- */
+/* A replica's block device: see storage.h. */
+#include "storage.h"
+
 #include <stdlib.h>
 #include <string.h>
 
 #include "sim_assert.h"
-#include "sim_internal.h"
+#include "vsr.h"
 
 bool sim_storage_init(sim_storage *storage, uint32_t block_size, uint32_t block_count) {
     memset(storage, 0, sizeof(*storage));
@@ -37,7 +34,6 @@ uint8_t *sim_storage_block(sim_storage *storage, uint32_t area, uint32_t block) 
     return storage->bytes + (size_t)index * storage->block_size;
 }
 
-/* vsr_block_lookup over one replica's storage: unwritten or unknown addresses are missing. */
 bool sim_storage_lookup(void *context, uint64_t address, const void **bytes, size_t *size) {
     const sim_storage *storage = context;
     if (address == 0 || address > (uint64_t)2 * storage->block_count) return false;

@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "sim_assert.h"
-#include "sim_internal.h"
 
 static const char *const sim_event_kind_names[] = {
 #define SIM_EVENT_NAME(name, text) text,
@@ -22,6 +21,13 @@ void sim_trace_init(sim_trace *trace, FILE *file) {
     memset(trace, 0, sizeof(*trace));
     vsr_checksum_stream_init(&trace->stream);
     trace->file = file;
+}
+
+void sim_trace_attach(sim_trace *trace, const sim_config *config, const sim_op *log,
+                      uint32_t block_count) {
+    trace->config = config;
+    trace->log = log;
+    trace->block_count = block_count;
 }
 
 static void put_u64(uint8_t *out, uint64_t value) {
@@ -60,30 +66,10 @@ vsr_u128 sim_trace_final(sim_trace *trace) { return vsr_checksum_stream_final(&t
 
 static unsigned long long ull(uint64_t value) { return (unsigned long long)value; }
 
-void sim_op_text(const sim_op *op, char *out, size_t out_size) {
-    char client[33];
-    vsr_u128_format(op->client, client);
-    if (op->kind == SIM_OP_REGISTER) {
-        snprintf(out, out_size, "register client=%s", client);
-    } else {
-        snprintf(out, out_size, "request %" PRIu32 " client=%s", op->request, client);
-    }
-}
-
-const char *sim_defect_name(sim_defect defect) {
-    switch (defect) {
-#define SIM_DEFECT_CASE(name, text) \
-    case SIM_DEFECT_##name: return text;
-        SIM_DEFECTS(SIM_DEFECT_CASE)
-#undef SIM_DEFECT_CASE
-    default: SIM_ASSERT(false); return "";
-    }
-}
-
 /* Events name checkpoints by their op; the index is op / interval. */
-static unsigned long long checkpoint_index(const sim *s, uint64_t checkpoint_op) {
-    SIM_ASSERT(checkpoint_op % s->config.checkpoint_interval == 0);
-    return ull(checkpoint_op / s->config.checkpoint_interval);
+static unsigned long long checkpoint_index(const sim_trace *t, uint64_t checkpoint_op) {
+    SIM_ASSERT(checkpoint_op % t->config->checkpoint_interval == 0);
+    return ull(checkpoint_op / t->config->checkpoint_interval);
 }
 
 static const char *error_text(vsr_error_code code, uint32_t slot, uint64_t address, char *out,
@@ -93,8 +79,8 @@ static const char *error_text(vsr_error_code code, uint32_t slot, uint64_t addre
 }
 
 /* The line of an event that has a replica: "step N rR KIND ...". */
-static void print_replica_event(FILE *f, const sim *s, const sim_event *e) {
-    fprintf(f, "step %llu r%u %s", ull(s->step), e->replica, sim_event_kind_name(e->kind));
+static void print_replica_event(FILE *f, const sim_trace *t, uint64_t step, const sim_event *e) {
+    fprintf(f, "step %llu r%u %s", ull(step), e->replica, sim_event_kind_name(e->kind));
     char text[256], more[128];
     switch (e->kind) {
     case SIM_EVENT_APPLY: {
@@ -103,27 +89,27 @@ static void print_replica_event(FILE *f, const sim *s, const sim_event *e) {
                             .evictee_slot = (uint32_t)e->b,
                             .evictee = e->c,
                             .reply = e->d};
-        sim_op_text(&s->log[e->op], more, sizeof(more));
+        sim_op_text(&t->log[e->op], more, sizeof(more));
         apply_decision_text(&d, text, sizeof(text));
         fprintf(f, " op=%llu %s -> %s\n", ull(e->op), more, text);
         return;
     }
     case SIM_EVENT_CHECKPOINT:
         fprintf(f, " index=%u op=%llu blocks=%u trailer_checksum=%s\n", e->a, ull(e->op),
-                s->block_count, sim_u128_text(e->c, more));
+                t->block_count, sim_u128_text(e->c, more));
         return;
     case SIM_EVENT_CRASH: fprintf(f, " at op=%llu\n", ull(e->op)); return;
     case SIM_EVENT_CRASH_CHECKPOINT:
-        fprintf(f, " checkpoint=%llu blocks_written=%u/%u\n", checkpoint_index(s, e->op), e->a,
-                s->block_count);
+        fprintf(f, " checkpoint=%llu blocks_written=%u/%u\n", checkpoint_index(t, e->op), e->a,
+                t->block_count);
         return;
     case SIM_EVENT_RESTART: fprintf(f, " from checkpoint=%u op=%llu\n", e->a, ull(e->op)); return;
     case SIM_EVENT_TORN_WRITE:
-        fprintf(f, " checkpoint=%llu block=%u bytes_written=%llu%s\n", checkpoint_index(s, e->op),
+        fprintf(f, " checkpoint=%llu block=%u bytes_written=%llu%s\n", checkpoint_index(t, e->op),
                 e->a, ull(e->b), e->b == 0 ? " (lost write)" : "");
         return;
     case SIM_EVENT_BIT_FLIP:
-        fprintf(f, " checkpoint=%llu block=%u byte=%llu bit=%llu\n", checkpoint_index(s, e->op),
+        fprintf(f, " checkpoint=%llu block=%u byte=%llu bit=%llu\n", checkpoint_index(t, e->op),
                 e->a, ull(e->b / 8), ull(e->b % 8));
         return;
     case SIM_EVENT_SYNC:
@@ -131,57 +117,57 @@ static void print_replica_event(FILE *f, const sim *s, const sim_event *e) {
             fprintf(f, " (repair) from genesis: no peer has a readable checkpoint\n");
         } else {
             fprintf(f, " (%s) from r%u checkpoint=%llu op=%llu\n",
-                    e->outcome == SIM_SYNC_LAG ? "lag" : "repair", e->a, checkpoint_index(s, e->op),
+                    e->outcome == SIM_SYNC_LAG ? "lag" : "repair", e->a, checkpoint_index(t, e->op),
                     ull(e->op));
         }
         return;
     case SIM_EVENT_PAUSE: fprintf(f, " for %llu steps at op=%llu\n", ull(e->b), ull(e->op)); return;
-    case SIM_EVENT_SCRUB: fprintf(f, " checkpoint=%llu\n", checkpoint_index(s, e->op)); return;
+    case SIM_EVENT_SCRUB: fprintf(f, " checkpoint=%llu\n", checkpoint_index(t, e->op)); return;
     case SIM_EVENT_DECODE_REJECT: /* the slot decode named ("none" if it accepted the defect) */
         if (e->a == VSR_SLOT_NONE) {
             snprintf(more, sizeof(more), "none");
         } else {
             snprintf(more, sizeof(more), "%u", e->a);
         }
-        fprintf(f, " defect=%s slot=%s: %s\n", sim_defect_name((sim_defect)e->outcome), more,
+        fprintf(f, " defect=%s slot=%s: %s\n", edit_defect_name((edit_defect)e->outcome), more,
                 error_text((vsr_error_code)e->b, e->a, 0, text, sizeof(text)));
         return;
     default: SIM_ASSERT(false); return;
     }
 }
 
-static void print_event(FILE *f, const sim *s, const sim_event *e) {
+static void print_event(FILE *f, const sim_trace *t, uint64_t step, const sim_event *e) {
     char text[128];
     switch (e->kind) {
     case SIM_EVENT_CONFIG:
         /* The first event of a run carries the seed; its line has the whole configuration.
          * The events of the parameters that follow it have no line of their own. */
-        if (s->trace.events != 1) return;
+        if (t->events != 1) return;
         fprintf(f, "%s seed=0x%016llx ", sim_event_kind_name(e->kind), ull(e->op));
-        sim_config_print(&s->config, f);
+        sim_config_print(t->config, f);
         fputc('\n', f);
         return;
     case SIM_EVENT_CORRUPTION_DETECTED: /* from the reader's side: "rREADER ... in rOWNER" */
-        fprintf(f, "step %llu r%u %s in r%u checkpoint=%llu: %s\n", ull(s->step), e->outcome,
-                sim_event_kind_name(e->kind), e->replica, checkpoint_index(s, e->op),
+        fprintf(f, "step %llu r%u %s in r%u checkpoint=%llu: %s\n", ull(step), e->outcome,
+                sim_event_kind_name(e->kind), e->replica, checkpoint_index(t, e->op),
                 error_text((vsr_error_code)e->a, VSR_SLOT_NONE, e->b, text, sizeof(text)));
         return;
     case SIM_EVENT_DONE:
         fprintf(f, "%s after %llu steps: %s\n", sim_event_kind_name(e->kind), ull(e->op),
                 e->outcome ? "FAILED" : "ok");
         return;
-    default: print_replica_event(f, s, e); return;
+    default: print_replica_event(f, t, step, e); return;
     }
 }
 
-void sim_event_emit(sim *s, const sim_event *event) {
-    sim_trace_event(&s->trace, event);
-    if (s->trace.file != NULL) print_event(s->trace.file, s, event);
+void sim_trace_emit(sim_trace *trace, uint64_t step, const sim_event *event) {
+    sim_trace_event(trace, event);
+    if (trace->file != NULL) print_event(trace->file, trace, step, event);
 }
 
 /* Not an event (the hash of a failed run is its events'): the summary of the failure. */
-void sim_trace_failure(const sim *s) {
-    if (s->trace.file == NULL) return;
-    fprintf(s->trace.file, "step %llu FAIL %s: %s\n", ull(s->step), s->failure.signature,
-            s->failure.message);
+void sim_trace_failure(const sim_trace *trace, uint64_t step, const sim_failure *failure) {
+    if (trace->file == NULL) return;
+    fprintf(trace->file, "step %llu FAIL %s: %s\n", ull(step), failure->signature,
+            failure->message);
 }

@@ -8,11 +8,11 @@
  * of one seed agree on it exactly when they made the same decisions in the
  * same order, whatever the compiler, optimisation level or sanitizers.
  *
- * Printing (--trace FILE) is a side channel: sim_event_emit (sim_internal.h)
- * hashes an event and, when tracing, formats its one line from the event's
- * fields (plus read-only run state: the step, the op's client from the log, the
- * configuration), named by sim_event_kind_name. It never feeds anything back, so
- * tracing cannot change the run. The fields of each kind (replica: the replica
+ * Printing (--trace FILE) is a side channel: sim_trace_emit hashes an event
+ * and, when tracing, formats its one line from the event's fields (plus what
+ * the trace is shown of the run, read only: the step, the op's client from the
+ * log, the configuration), named by sim_event_kind_name. It never feeds
+ * anything back, so tracing cannot change the run. The fields of each kind (replica: the replica
  * concerned; checkpoint op: the op of the checkpoint concerned, interval * index):
  *
  *   config               the run's first event: outcome swarm, a release, op seed,
@@ -40,6 +40,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "config.h"
+#include "log.h"
+#include "verdict.h"
 #include "vsr.h"
 
 #define SIM_EVENT_KINDS(X)                        \
@@ -65,6 +68,9 @@ typedef enum sim_event_kind {
         SIM_EVENT_KIND_COUNT
 } sim_event_kind;
 
+/* Why a replica syncs (the outcome of a sync event). */
+typedef enum sim_sync_purpose { SIM_SYNC_REPAIR = 1, SIM_SYNC_LAG = 2 } sim_sync_purpose;
+
 /* One event; the meaning of a, b, c, d depends on the kind (the table above). */
 typedef struct sim_event {
     sim_event_kind kind;
@@ -83,11 +89,22 @@ typedef struct sim_trace {
     vsr_checksum_stream stream;
     FILE *file; /* NULL unless --trace */
     uint64_t events;
+    /* What the lines are formatted with (sim_trace_attach). */
+    const sim_config *config;
+    const sim_op *log;
+    uint32_t block_count;
 } sim_trace;
 
 void sim_trace_init(sim_trace *trace, FILE *file);
+/* The run the lines speak of: its configuration, committed log and blocks per trailer. */
+void sim_trace_attach(sim_trace *trace, const sim_config *config, const sim_op *log,
+                      uint32_t block_count);
 /* Hashes the event; nothing else. */
 void sim_trace_event(sim_trace *trace, const sim_event *event);
+/* Hashes the event into the trace; with --trace, writes the event's line (at `step`). */
+void sim_trace_emit(sim_trace *trace, uint64_t step, const sim_event *event);
+/* With --trace, the summary line of the run's failure (not an event). */
+void sim_trace_failure(const sim_trace *trace, uint64_t step, const sim_failure *failure);
 vsr_u128 sim_trace_final(sim_trace *trace);
 /* The canonical bytes of an event (what the hash sees). */
 void sim_event_encode(const sim_event *event, uint8_t out[SIM_EVENT_ENCODED_SIZE]);

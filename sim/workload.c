@@ -8,11 +8,13 @@
  * as the oracle every replica is checked against, and the model's trailer
  * checksum is stored for every checkpoint op.
  */
+#include "workload.h"
+
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sim_assert.h"
-#include "sim_internal.h"
 #include "testing/reply.h"
 
 enum { HOT_CLIENTS = 4, REQUEST_BODY_SIZE_MAX = 64, BODY_KINDS = 16 };
@@ -24,6 +26,13 @@ typedef struct agent {
 } agent;
 
 typedef struct workload {
+    const sim_config *config;
+    pcg32 *rng;
+    model *model;
+    sim_log *log;
+    sim_counts *counts;
+    uint8_t *scratch_trailer;
+    sim_failure *failure;
     agent *agents;
     uint64_t clients_created;
     uint64_t *his; /* the high half of the id issued at each counter value */
@@ -34,13 +43,13 @@ typedef struct workload {
     vsr_u128 register_body_checksum;
 } workload;
 
-static agent *pick_agent(sim *s, workload *w) {
-    uint32_t clients = s->config.clients;
+static agent *pick_agent(workload *w) {
+    uint32_t clients = w->config->clients;
     uint32_t hot = clients < HOT_CLIENTS ? clients : HOT_CLIENTS;
-    if (pcg32_chance(&s->rng_workload, s->config.p_hot, SIM_PER_MILLE)) {
-        return &w->agents[pcg32_bounded(&s->rng_workload, hot)];
+    if (pcg32_chance(w->rng, w->config->p_hot, SIM_PER_MILLE)) {
+        return &w->agents[pcg32_bounded(w->rng, hot)];
     }
-    return &w->agents[pcg32_bounded(&s->rng_workload, clients)];
+    return &w->agents[pcg32_bounded(w->rng, clients)];
 }
 
 /*
@@ -51,17 +60,17 @@ static agent *pick_agent(sim *s, workload *w) {
  * one half, and a lookup that compares only one half answers for the wrong client.
  * SIM_ID_PROBE_BIT stays clear in both halves (the counter stays below 2^62).
  */
-static vsr_u128 new_client(sim *s, workload *w) {
+static vsr_u128 new_client(workload *w) {
     w->clients_created++;
     uint64_t counter = w->clients_created;
-    SIM_ASSERT(counter < s->config.ops + 2);
-    uint64_t hi = pcg32_next_u64(&s->rng_workload) & ~SIM_ID_PROBE_BIT;
+    SIM_ASSERT(counter < w->config->ops + 2);
+    uint64_t hi = pcg32_next_u64(w->rng) & ~SIM_ID_PROBE_BIT;
     uint64_t lo = counter;
-    uint32_t family = pcg32_bounded(&s->rng_workload, 8);
+    uint32_t family = pcg32_bounded(w->rng, 8);
     if (family < 2 && counter > 1) {
         hi = w->his[counter - 1];
     } else if (family == 2 && counter > 1) {
-        lo = 1 + pcg32_bounded(&s->rng_workload, (uint32_t)(counter - 1));
+        lo = 1 + pcg32_bounded(w->rng, (uint32_t)(counter - 1));
         hi = w->his[lo] ^ (counter << 1);
     }
     w->his[counter] = hi;
@@ -69,7 +78,7 @@ static vsr_u128 new_client(sim *s, workload *w) {
 }
 
 /* A retry (duplicate) or a late arrival of an older request (stale). */
-static void choose_retry(sim *s, const agent *a, sim_op *op, bool stale) {
+static void choose_retry(workload *w, const agent *a, sim_op *op, bool stale) {
     op->client = a->client;
     if (!stale) {
         /* The latest request again; right after registering, that is the register. */
@@ -83,28 +92,28 @@ static void choose_retry(sim *s, const agent *a, sim_op *op, bool stale) {
         op->request = 1;
         return;
     }
-    if (a->request == 1 || pcg32_chance(&s->rng_workload, 1, 4)) {
+    if (a->request == 1 || pcg32_chance(w->rng, 1, 4)) {
         op->kind = SIM_OP_REGISTER; /* a stale register */
         op->request = 0;
         return;
     }
     op->kind = SIM_OP_REQUEST;
-    op->request = pcg32_range(&s->rng_workload, 1, a->request - 1);
+    op->request = pcg32_range(w->rng, 1, a->request - 1);
 }
 
-static void choose_op(sim *s, workload *w, agent *a, sim_op *op) {
+static void choose_op(workload *w, agent *a, sim_op *op) {
     if (!a->active) {
-        a->client = new_client(s, w);
+        a->client = new_client(w);
         op->client = a->client;
         op->kind = SIM_OP_REGISTER;
         op->request = 0;
         return;
     }
-    uint32_t roll = pcg32_bounded(&s->rng_workload, SIM_PER_MILLE);
-    if (roll < s->config.p_duplicate) {
-        choose_retry(s, a, op, false);
-    } else if (roll < s->config.p_duplicate + s->config.p_stale) {
-        choose_retry(s, a, op, true);
+    uint32_t roll = pcg32_bounded(w->rng, SIM_PER_MILLE);
+    if (roll < w->config->p_duplicate) {
+        choose_retry(w, a, op, false);
+    } else if (roll < w->config->p_duplicate + w->config->p_stale) {
+        choose_retry(w, a, op, true);
     } else {
         op->client = a->client;
         op->kind = SIM_OP_REQUEST;
@@ -114,11 +123,11 @@ static void choose_op(sim *s, workload *w, agent *a, sim_op *op) {
 
 /* Reply bodies never reach the table, only their size and checksum do: a run draws a
  * few bodies once, so that each op does not pay for a body checksum. */
-static void bodies_init(sim *s, workload *w) {
+static void bodies_init(workload *w) {
     uint8_t body[REQUEST_BODY_SIZE_MAX];
     for (uint32_t k = 0; k < BODY_KINDS; k++) {
-        uint32_t size = pcg32_bounded(&s->rng_workload, REQUEST_BODY_SIZE_MAX + 1);
-        for (uint32_t i = 0; i < size; i++) body[i] = (uint8_t)pcg32_next(&s->rng_workload);
+        uint32_t size = pcg32_bounded(w->rng, REQUEST_BODY_SIZE_MAX + 1);
+        for (uint32_t i = 0; i < size; i++) body[i] = (uint8_t)pcg32_next(w->rng);
         w->body_sizes[k] = size;
         w->body_checksums[k] = vsr_checksum(body, size);
     }
@@ -131,36 +140,35 @@ static void bodies_init(sim *s, workload *w) {
 
 /* The reply every replica stores if it puts: fully determined by the log. Its free fields
  * are drawn here, in a fixed order; testing/reply.h builds it. */
-static void build_reply(sim *s, workload *w, sim_op *op, uint64_t number) {
+static bool build_reply(workload *w, sim_op *op, uint64_t number) {
     testing_reply_fields fields;
     memset(&fields, 0, sizeof(fields));
-    fields.cluster = s->config.cluster;
+    fields.cluster = w->config->cluster;
     fields.view = w->view;
-    fields.release = s->config.release;
+    fields.release = w->config->release;
     /* The primary of the view authored it: the same value on every replica. */
-    fields.replica = (uint8_t)(w->view % s->config.replicas);
-    uint64_t hi = pcg32_next_u64(&s->rng_workload);
-    uint64_t lo = pcg32_next_u64(&s->rng_workload);
+    fields.replica = (uint8_t)(w->view % w->config->replicas);
+    uint64_t hi = pcg32_next_u64(w->rng);
+    uint64_t lo = pcg32_next_u64(w->rng);
     fields.request_checksum = VSR_U128(hi, lo);
-    hi = pcg32_next_u64(&s->rng_workload);
-    lo = pcg32_next_u64(&s->rng_workload);
+    hi = pcg32_next_u64(w->rng);
+    lo = pcg32_next_u64(w->rng);
     fields.context = VSR_U128(hi, lo);
     fields.timestamp = w->timestamp;
     if (op->kind == SIM_OP_REGISTER) {
         fields.checksum_body = w->register_body_checksum;
     } else {
-        fields.operation = (uint8_t)(128 + pcg32_bounded(&s->rng_workload, 128));
-        uint32_t k = pcg32_bounded(&s->rng_workload, BODY_KINDS);
+        fields.operation = (uint8_t)(128 + pcg32_bounded(w->rng, 128));
+        uint32_t k = pcg32_bounded(w->rng, BODY_KINDS);
         fields.body_size = w->body_sizes[k];
         fields.checksum_body = w->body_checksums[k];
     }
     op->reply = testing_reply_make(&fields, op->client, number, op->request);
     vsr_error_code code = vsr_header_reply_validate(&op->reply);
-    if (code != VSR_ERROR_OK) {
-        sim_fail(s, "reply.invalid", number, -1,
-                 "op %llu: the reply built for this op fails validation: %s",
-                 (unsigned long long)number, vsr_error_name(code));
-    }
+    if (code == VSR_ERROR_OK) return true;
+    return sim_fail(w->failure, "reply.invalid", number, -1,
+                    "op %" PRIu64 ": the reply built for this op fails validation: %s", number,
+                    vsr_error_name(code));
 }
 
 /* What the agent learns from the answer. */
@@ -191,49 +199,59 @@ static void count_decision(sim_counts *counts, const apply_decision *d) {
     }
 }
 
-static void checkpoint_model(sim *s, uint64_t number) {
-    uint64_t index = number / s->config.checkpoint_interval;
-    SIM_ASSERT(index < s->checkpoint_count);
-    model_encode(&s->model, s->scratch_trailer, s->trailer_size);
-    s->checkpoint_checksums[index] = vsr_checksum(s->scratch_trailer, (size_t)s->trailer_size);
+static void checkpoint_model(workload *w, uint64_t number) {
+    uint64_t index = number / w->config->checkpoint_interval;
+    SIM_ASSERT(index < w->log->checkpoint_count);
+    uint64_t size = model_encode_size(w->model);
+    model_encode(w->model, w->scratch_trailer, size);
+    w->log->checkpoint_checksums[index] = vsr_checksum(w->scratch_trailer, (size_t)size);
 }
 
-static void generate_op(sim *s, workload *w, uint64_t number) {
-    sim_op *op = &s->log[number];
+static bool generate_op(workload *w, uint64_t number) {
+    sim_op *op = &w->log->ops[number];
     memset(op, 0, sizeof(*op));
     op->first_replica = SIM_REPLICA_NONE;
-    agent *a = pick_agent(s, w);
-    choose_op(s, w, a, op);
-    if (pcg32_chance(&s->rng_workload, s->config.p_view_change, SIM_PER_MILLE)) {
+    agent *a = pick_agent(w);
+    choose_op(w, a, op);
+    if (pcg32_chance(w->rng, w->config->p_view_change, SIM_PER_MILLE)) {
         w->view++;
-        s->counts.view_changes++;
+        w->counts->view_changes++;
     }
-    w->timestamp += 1 + pcg32_bounded(&s->rng_workload, 1000);
-    build_reply(s, w, op, number);
-    apply_model(&s->model, &op->reply, &op->expected);
+    w->timestamp += 1 + pcg32_bounded(w->rng, 1000);
+    if (!build_reply(w, op, number)) return false;
+    apply_model(w->model, &op->reply, &op->expected);
     if (op->expected.slot != VSR_SLOT_NONE) {
-        const model_slot *stored = &s->model.slots[op->expected.slot];
+        const model_slot *stored = &w->model->slots[op->expected.slot];
         op->session = stored->session;
         op->stored = stored->header.checksum;
     }
-    op->count = s->model.count;
-    count_decision(&s->counts, &op->expected);
+    op->count = w->model->count;
+    count_decision(w->counts, &op->expected);
     agent_learn(a, op);
-    if (number % s->config.checkpoint_interval == 0) checkpoint_model(s, number);
+    if (number % w->config->checkpoint_interval == 0) checkpoint_model(w, number);
+    return true;
 }
 
-void sim_workload_generate(sim *s) {
+bool sim_workload_generate(const sim_config *config, pcg32 *rng, model *m, sim_log *log,
+                           sim_counts *counts, uint8_t *scratch_trailer, sim_failure *failure) {
     workload w;
     memset(&w, 0, sizeof(w));
-    w.agents = calloc(s->config.clients, sizeof(agent));
-    w.his = calloc((size_t)s->config.ops + 2, sizeof(uint64_t));
+    w.config = config;
+    w.rng = rng;
+    w.model = m;
+    w.log = log;
+    w.counts = counts;
+    w.scratch_trailer = scratch_trailer;
+    w.failure = failure;
+    w.agents = calloc(config->clients, sizeof(agent));
+    w.his = calloc((size_t)config->ops + 2, sizeof(uint64_t));
     SIM_ASSERT(w.agents != NULL && w.his != NULL);
     w.timestamp = (uint64_t)1 << 40;
-    bodies_init(s, &w);
-    model_reset(&s->model);
-    for (uint64_t number = 1; number <= s->config.ops && !s->failure.failed; number++) {
-        generate_op(s, &w, number);
-    }
+    bodies_init(&w);
+    model_reset(m);
+    bool ok = true;
+    for (uint64_t number = 1; number <= config->ops && ok; number++) ok = generate_op(&w, number);
     free(w.agents);
     free(w.his);
+    return ok;
 }
