@@ -118,9 +118,10 @@ static bool check_reject(sim_cluster *c, const sim_replica *r) {
  * shown a defect and (the first checkpoints, then 1 in 8) resealed edits, and once per run
  * the full table. Later writers' bytes equal these (same checksums): checking them again
  * would prove nothing new. */
-static bool check_first_writer(sim_cluster *c, const sim_replica *r, uint64_t index) {
+static bool check_first_writer(sim_cluster *c, const sim_replica *r, uint64_t index,
+                               const uint8_t *blocks) {
     const sim_config *config = c->config;
-    const sim_written written = {r->blocks,       c->block_count,  config->block_size, c->addresses,
+    const sim_written written = {blocks,          c->block_count,  config->block_size, c->addresses,
                                  c->trailer_size, config->cluster, config->release};
     uint64_t *judged = &c->counts->decode_rejections;
     if (!sim_check_block_headers(&written, index, r->op, r->index, c->failure) ||
@@ -141,7 +142,7 @@ static bool check_first_writer(sim_cluster *c, const sim_replica *r, uint64_t in
 }
 
 static bool checkpoint_check(sim_cluster *c, const sim_replica *r, uint64_t index,
-                             const vsr_trailer_reference *reference) {
+                             const vsr_trailer_reference *reference, const uint8_t *blocks) {
     if (!sim_check_trailer_checksum(c->log, c->config->clients_max, index, r->op, r->index,
                                     reference->checksum, r->trailer, c->failure)) {
         return false;
@@ -154,7 +155,7 @@ static bool checkpoint_check(sim_cluster *c, const sim_replica *r, uint64_t inde
     first->recorded = true;
     first->replica = r->index;
     first->reference = *reference;
-    return check_first_writer(c, r, index);
+    return check_first_writer(c, r, index, blocks);
 }
 
 static void replica_crash_state(sim_cluster *c, sim_replica *r) {
@@ -174,24 +175,56 @@ static uint32_t block_used(const sim_cluster *c, uint32_t block) {
     return VSR_HEADER_SIZE + sim_block_body_size(c->trailer_size, c->config->block_size, block);
 }
 
-/* Writes the first new_bytes of block i: all of it normally; fewer for a torn write
- * (the old bytes stay after them); none for a lost write (the old block stays, still
- * valid on its own). True if storage now differs from the intended block. */
-static bool write_block(sim_cluster *c, sim_replica *r, uint32_t area, uint32_t block,
-                        uint32_t new_bytes) {
-    uint32_t size = c->config->block_size;
-    uint32_t used = block_used(c, block);
-    uint8_t *target = sim_storage_block(&r->storage, area, block);
-    const uint8_t *source = r->blocks + (size_t)block * size;
-    bool *written = &r->storage.written[sim_storage_address(&r->storage, area, block) - 1];
-    memcpy(target, source, new_bytes < used ? new_bytes : used);
-    if (new_bytes == size) {
-        *written = true;
-        return false;
+/* The faults of one checkpoint's write, drawn before it: a crash after `written` blocks, and
+ * a block of which only torn_bytes reach storage (0: a lost write), or none. */
+typedef struct write_faults {
+    bool crash;
+    uint32_t written;
+    uint32_t torn_block; /* UINT32_MAX: none */
+    uint32_t torn_bytes;
+} write_faults;
+
+static write_faults draw_write_faults(sim_cluster *c) {
+    uint32_t n = c->block_count;
+    bool faults = c->faults_left > 0;
+    write_faults w = {false, n, UINT32_MAX, 0};
+    w.crash = faults && pcg32_chance(&c->rng_faults, c->config->p_crash_checkpoint, SIM_PER_MILLE);
+    bool torn = faults && pcg32_chance(&c->rng_faults, c->config->p_torn, SIM_PER_MILLE);
+    if (w.crash) w.written = pcg32_bounded(&c->rng_faults, n + 1);
+    if (torn) w.torn_block = pcg32_bounded(&c->rng_faults, n);
+    /* one torn write in four is a lost write */
+    if (torn && !pcg32_chance(&c->rng_faults, 1, 4)) {
+        w.torn_bytes = pcg32_range(&c->rng_faults, 1, c->config->block_size - 1);
     }
-    if (!*written && new_bytes == 0) return true; /* lost before ever written: missing */
-    *written = true;
-    return memcmp(target, source, used) != 0;
+    return w;
+}
+
+/* Whether block i keeps (some of) its old bytes under the faults: past a crash, or torn. */
+static bool block_keeps_old(const write_faults *w, uint32_t block) {
+    return block >= w->written || block == w->torn_block;
+}
+
+/* The blocks are written straight to storage; what the faults keep of the old bytes is
+ * saved in r->blocks first, and put back by checkpoint_store. */
+static void save_old_blocks(const sim_cluster *c, sim_replica *r, const uint8_t *area_bytes,
+                            const write_faults *w) {
+    for (uint32_t block = 0; block < c->block_count; block++) {
+        if (!block_keeps_old(w, block)) continue;
+        size_t at = (size_t)block * c->config->block_size;
+        memcpy(r->blocks + at, area_bytes + at, block_used(c, block));
+    }
+}
+
+/* Block `block` torn after torn_bytes: the old bytes after them come back. True if storage
+ * now differs from the intended block. */
+static bool tear_block(const sim_cluster *c, sim_replica *r, uint8_t *target, uint32_t block,
+                       uint32_t torn_bytes) {
+    const uint8_t *old = r->blocks + (size_t)block * c->config->block_size;
+    uint32_t used = block_used(c, block);
+    if (torn_bytes >= used) return false;
+    bool differs = memcmp(target + torn_bytes, old + torn_bytes, used - torn_bytes) != 0;
+    memcpy(target + torn_bytes, old + torn_bytes, used - torn_bytes);
+    return differs;
 }
 
 /* Fault budgets never wrap: a checkpoint may both tear and crash on the last unit. */
@@ -199,25 +232,25 @@ static void fault_spend(sim_cluster *c) {
     if (c->faults_left > 0) c->faults_left--;
 }
 
-/* The blocks of checkpoint `index` written to area, under the faults drawn for it. */
+/* Checkpoint `index`, just written to area, made durable under its faults: a lost or torn
+ * block keeps old bytes (silently: the device reports success, a later read must notice),
+ * the blocks past a crash keep theirs and the superblock still names the checkpoint before.
+ */
 static void checkpoint_store(sim_cluster *c, sim_replica *r, uint64_t index, uint32_t area,
-                             const vsr_trailer_reference *reference) {
-    uint32_t n = c->block_count;
-    uint32_t size = c->config->block_size;
-    bool faults = c->faults_left > 0;
-    bool crash =
-        faults && pcg32_chance(&c->rng_faults, c->config->p_crash_checkpoint, SIM_PER_MILLE);
-    bool torn = faults && pcg32_chance(&c->rng_faults, c->config->p_torn, SIM_PER_MILLE);
-    uint32_t written = crash ? pcg32_bounded(&c->rng_faults, n + 1) : n;
-    uint32_t torn_block = torn ? pcg32_bounded(&c->rng_faults, n) : UINT32_MAX;
-    uint32_t torn_bytes = 0; /* one torn write in four is a lost write */
-    if (torn && !pcg32_chance(&c->rng_faults, 1, 4)) {
-        torn_bytes = pcg32_range(&c->rng_faults, 1, size - 1);
-    }
+                             const vsr_trailer_reference *reference, const write_faults *w) {
     r->storage.area_corrupt[area] = false;
-    for (uint32_t block = 0; block < written; block++) {
-        if (!write_block(c, r, area, block, block == torn_block ? torn_bytes : size)) continue;
-        /* Silent: the device reports success, a later read must notice. */
+    for (uint32_t block = 0; block < w->written; block++) {
+        uint8_t *target = sim_storage_block(&r->storage, area, block);
+        bool *written = &r->storage.written[sim_storage_address(&r->storage, area, block) - 1];
+        bool differs = false;
+        if (block == w->torn_block && !*written && w->torn_bytes == 0) {
+            tear_block(c, r, target, block, 0); /* lost before ever written: missing */
+            differs = true;
+        } else {
+            if (block == w->torn_block) differs = tear_block(c, r, target, block, w->torn_bytes);
+            *written = true;
+        }
+        if (!differs) continue;
         r->storage.area_corrupt[area] = true;
         c->counts->torn_writes++;
         fault_spend(c);
@@ -225,16 +258,19 @@ static void checkpoint_store(sim_cluster *c, sim_replica *r, uint64_t index, uin
                              .replica = r->index,
                              .a = block,
                              .op = r->op,
-                             .b = torn_bytes});
+                             .b = w->torn_bytes});
     }
-    if (crash) {
+    for (uint32_t block = w->written; block < c->block_count; block++) {
+        tear_block(c, r, sim_storage_block(&r->storage, area, block), block, 0);
+    }
+    if (w->crash) {
         /* The superblock still names the previous checkpoint, in the other area. */
         r->storage.area_corrupt[area] = true;
         fault_spend(c);
         c->counts->crashes_mid_checkpoint++;
         emit(c, &(sim_event){.kind = SIM_EVENT_CRASH_CHECKPOINT,
                              .replica = r->index,
-                             .a = written,
+                             .a = w->written,
                              .op = r->op});
         replica_crash_state(c, r);
         return;
@@ -255,9 +291,12 @@ static bool replica_checkpoint(sim_cluster *c, sim_replica *r) {
     for (uint32_t i = 0; i < c->block_count; i++) {
         c->addresses[i] = sim_storage_address(&r->storage, area, i);
     }
+    write_faults faults = draw_write_faults(c);
+    uint8_t *area_bytes = sim_storage_block(&r->storage, area, 0);
+    save_old_blocks(c, r, area_bytes, &faults);
     vsr_trailer_reference reference;
     vsr_trailer_write(r->trailer, c->trailer_size, config->block_size, config->cluster,
-                      config->release, c->addresses, r->blocks, &reference);
+                      config->release, c->addresses, area_bytes, &reference);
     c->counts->checkpoints++;
     if (c->block_count > 1) c->counts->multi_block_trailers++;
     emit(c, &(sim_event){.kind = SIM_EVENT_CHECKPOINT,
@@ -267,8 +306,8 @@ static bool replica_checkpoint(sim_cluster *c, sim_replica *r) {
                          .b = reference.size,
                          .c = reference.checksum,
                          .d = reference.last_block_checksum});
-    if (!checkpoint_check(c, r, index, &reference)) return false;
-    checkpoint_store(c, r, index, area, &reference);
+    if (!checkpoint_check(c, r, index, &reference, area_bytes)) return false;
+    checkpoint_store(c, r, index, area, &reference, &faults);
     return true;
 }
 

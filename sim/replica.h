@@ -39,7 +39,7 @@ typedef struct sim_replica {
     sim_storage storage;
     sim_superblock superblock;
     uint8_t *trailer; /* scratch: this replica's encoding */
-    uint8_t *blocks;  /* scratch: the blocks of one checkpoint before they hit storage */
+    uint8_t *blocks;  /* scratch: the old bytes a faulty checkpoint write keeps */
     bool down;
     uint64_t down_until; /* step */
     uint64_t paused_until;

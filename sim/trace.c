@@ -53,14 +53,24 @@ void sim_event_encode(const sim_event *event, uint8_t out[SIM_EVENT_ENCODED_SIZE
     put_u128(out + 40, event->d);
 }
 
+static void trace_flush(sim_trace *trace) {
+    vsr_checksum_stream_add(&trace->stream, trace->pending,
+                            (size_t)trace->pending_events * SIM_EVENT_ENCODED_SIZE);
+    trace->pending_events = 0;
+}
+
 void sim_trace_event(sim_trace *trace, const sim_event *event) {
-    uint8_t bytes[SIM_EVENT_ENCODED_SIZE];
-    sim_event_encode(event, bytes);
-    vsr_checksum_stream_add(&trace->stream, bytes, sizeof(bytes));
+    if (trace->pending_events == SIM_TRACE_PENDING_EVENTS) trace_flush(trace);
+    sim_event_encode(event,
+                     trace->pending + (size_t)trace->pending_events * SIM_EVENT_ENCODED_SIZE);
+    trace->pending_events++;
     trace->events++;
 }
 
-vsr_u128 sim_trace_final(sim_trace *trace) { return vsr_checksum_stream_final(&trace->stream); }
+vsr_u128 sim_trace_final(sim_trace *trace) {
+    trace_flush(trace);
+    return vsr_checksum_stream_final(&trace->stream);
+}
 
 /* ---- the trace file: one line per event, derived from the event ---- */
 

@@ -85,8 +85,14 @@ typedef struct sim_event {
 
 enum { SIM_EVENT_ENCODED_SIZE = 56 };
 
+enum { SIM_TRACE_PENDING_EVENTS = 64 };
+
 typedef struct sim_trace {
     vsr_checksum_stream stream;
+    /* Encoded events not yet added to the stream: the checksum streams the same bytes in
+     * fewer, larger pieces. */
+    uint8_t pending[SIM_TRACE_PENDING_EVENTS * SIM_EVENT_ENCODED_SIZE];
+    uint32_t pending_events;
     FILE *file; /* NULL unless --trace */
     uint64_t events;
     /* What the lines are formatted with (sim_trace_attach). */
