@@ -82,12 +82,14 @@ static bool judge_accepted(const judge_context *j, oracle_trailer_verdict verdic
 }
 
 /* The core's decode of edited[0..size) against the oracle's verdict; trailer is the fresh
- * trailer the edit was made from. */
+ * trailer the edit was made from. It is the model's encoding (its checksum is the model's)
+ * and it decoded, so the oracle computes the checksums of the headers the edit changed
+ * only. */
 static bool judge_decode(const judge_context *j, const uint8_t *trailer, const uint8_t *edited,
                          uint64_t size) {
     const sim_reseal *t = j->tools;
     uint32_t n = client_sessions_capacity(t->table);
-    oracle_trailer_verdict verdict = oracle_trailer(n, edited, (size_t)size);
+    oracle_trailer_verdict verdict = oracle_trailer_known(n, edited, (size_t)size, trailer);
     char text[128], why[256];
     if (size != t->trailer_size) {
         /* A trailer of the wrong size must empty a table that holds clients: the fresh

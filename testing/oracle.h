@@ -47,6 +47,11 @@ typedef struct oracle_trailer_verdict {
 } oracle_trailer_verdict;
 
 oracle_trailer_verdict oracle_trailer(uint32_t clients_max, const uint8_t *bytes, size_t size);
+/* The same verdict, given known: a trailer of clients_max slots whose occupied headers all
+ * have a valid checksum (a trailer that decoded, say). A slot header of bytes equal to
+ * known's keeps that checksum: only the others' are computed. */
+oracle_trailer_verdict oracle_trailer_known(uint32_t clients_max, const uint8_t *bytes, size_t size,
+                                            const uint8_t *known);
 
 /* docs/FORMAT.md section 4: reading the trailer that a reference points at, last block to first. */
 typedef struct oracle_read_verdict {
