@@ -119,7 +119,7 @@ static bool check_reject(sim_cluster *c, const sim_replica *r) {
  * the full table. Later writers' bytes equal these (same checksums): checking them again
  * would prove nothing new. */
 static bool check_first_writer(sim_cluster *c, const sim_replica *r, uint64_t index,
-                               const uint8_t *blocks) {
+                               const uint8_t *blocks, const vsr_trailer_reference *reference) {
     const sim_config *config = c->config;
     const sim_written written = {blocks,          c->block_count,  config->block_size, c->addresses,
                                  c->trailer_size, config->cluster, config->release};
@@ -133,8 +133,8 @@ static bool check_first_writer(sim_cluster *c, const sim_replica *r, uint64_t in
     /* The resealed copies cost three reads of the trailer: the first checkpoints, then
      * 1 in 8. */
     if ((index <= 4 || pcg32_chance(&c->rng_checks, 1, 8)) &&
-        !sim_reseal_check(&c->reseal, &c->rng_checks, r->trailer, r->op, r->index, judged,
-                          c->failure)) {
+        !sim_reseal_check(&c->reseal, &c->rng_checks, &(sim_fresh){r->trailer, blocks, reference},
+                          r->op, r->index, judged, c->failure)) {
         return false;
     }
     return index != 1 ||
@@ -155,7 +155,7 @@ static bool checkpoint_check(sim_cluster *c, const sim_replica *r, uint64_t inde
     first->recorded = true;
     first->replica = r->index;
     first->reference = *reference;
-    return check_first_writer(c, r, index, blocks);
+    return check_first_writer(c, r, index, blocks, reference);
 }
 
 static void replica_crash_state(sim_cluster *c, sim_replica *r) {

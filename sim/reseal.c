@@ -7,6 +7,7 @@
 
 #include "log.h"
 #include "sim_assert.h"
+#include "storage.h"
 #include "testing/edit.h"
 #include "testing/oracle.h"
 #include "testing/reply.h"
@@ -174,9 +175,28 @@ static bool judge_read(const judge_context *j, const vsr_trailer_reference *refe
     return true;
 }
 
+/* The fresh trailer's blocks, as written, moved to addresses base + i in t->blocks: the
+ * bodies and their checksums stay, the addresses, back-pointers and header checksums are
+ * redone, and the reference's trailer checksum stays. The bytes vsr_trailer_write would
+ * write there, without checksumming the bodies and the trailer again. */
+static void move_blocks(const sim_reseal *t, const sim_fresh *fresh, uint64_t base, uint32_t count,
+                        vsr_trailer_reference *reference) {
+    uint32_t bs = t->block_size;
+    for (uint32_t i = 0; i < count; i++) {
+        uint8_t *b = t->blocks + (size_t)i * bs;
+        uint32_t used = VSR_HEADER_SIZE + sim_block_body_size(t->trailer_size, bs, i);
+        memcpy(b, fresh->blocks + (size_t)i * bs, used);
+        edit_set(b, EDIT_FIELD_ADDRESS, base + i);
+        edit_set(b, EDIT_FIELD_PREVIOUS_ADDRESS, i == 0 ? 0 : base + i - 1);
+    }
+    *reference = *fresh->reference;
+    reference->last_block_address = base + count - 1;
+    edit_reseal_chain(t->blocks, bs, count, 0, false, reference);
+}
+
 /* The trailer (or a prefix of it) written to blocks at a random base address, one edit of a
  * block, the reference, the block size or the lookup, judged. */
-static bool check_block_edit(const sim_reseal *t, pcg32 *rng, const uint8_t *trailer, uint64_t op,
+static bool check_block_edit(const sim_reseal *t, pcg32 *rng, const sim_fresh *fresh, uint64_t op,
                              int replica, uint64_t *judged, sim_failure *failure) {
     const edit_random random = {pcg32_below, rng};
     uint32_t bs = t->block_size;
@@ -187,10 +207,14 @@ static bool check_block_edit(const sim_reseal *t, pcg32 *rng, const uint8_t *tra
     uint64_t blocks_needed = vsr_trailer_block_count(size, bs);
     SIM_ASSERT(blocks_needed >= 1 && blocks_needed <= t->block_count);
     uint32_t count = (uint32_t)blocks_needed;
-    for (uint32_t i = 0; i < count; i++) t->addresses[i] = base + i;
     vsr_trailer_reference reference;
-    vsr_trailer_write(trailer, size, bs, t->cluster, t->release, t->addresses, t->blocks,
-                      &reference);
+    if (size == t->trailer_size) {
+        move_blocks(t, fresh, base, count, &reference);
+    } else {
+        for (uint32_t i = 0; i < count; i++) t->addresses[i] = base + i;
+        vsr_trailer_write(fresh->trailer, size, bs, t->cluster, t->release, t->addresses, t->blocks,
+                          &reference);
+    }
     edit_image store = {t->blocks, bs, count, base, 0, 0, 0, 0};
     uint32_t i = pcg32_bounded(rng, count);
     uint32_t block_size = bs;
@@ -199,13 +223,13 @@ static bool check_block_edit(const sim_reseal *t, pcg32 *rng, const uint8_t *tra
     }
     ++*judged;
     const judge_context j = {t, op, replica, edit_block_edit_name(edit), failure};
-    return judge_read(&j, &reference, block_size, &store, trailer, size);
+    return judge_read(&j, &reference, block_size, &store, fresh->trailer, size);
 }
 
-bool sim_reseal_check(const sim_reseal *tools, pcg32 *rng, const uint8_t *trailer, uint64_t op,
+bool sim_reseal_check(const sim_reseal *tools, pcg32 *rng, const sim_fresh *fresh, uint64_t op,
                       int replica, uint64_t *judged, sim_failure *failure) {
-    return check_slot_edit(tools, rng, trailer, op, replica, judged, failure) &&
-           check_block_edit(tools, rng, trailer, op, replica, judged, failure);
+    return check_slot_edit(tools, rng, fresh->trailer, op, replica, judged, failure) &&
+           check_block_edit(tools, rng, fresh, op, replica, judged, failure);
 }
 
 /*

@@ -27,7 +27,7 @@ typedef struct sim_reseal {
     client_sessions *table;
     uint8_t *copy;       /* trailer_size bytes: the edited trailer */
     uint8_t *again;      /* trailer_size bytes: what encode or the reader gives back */
-    uint8_t *blocks;     /* block_count blocks: the edited blocks */
+    uint8_t *blocks;     /* block_count blocks: the edited blocks (zero past their bodies) */
     uint64_t *addresses; /* block_count addresses */
     uint64_t trailer_size;
     uint32_t block_size;
@@ -36,9 +36,17 @@ typedef struct sim_reseal {
     uint32_t release;
 } sim_reseal;
 
-/* One slot edit of trailer (a fresh, valid trailer of the run), then one edit of its
- * blocks, each judged; *judged counts the copies judged. */
-bool sim_reseal_check(const sim_reseal *tools, pcg32 *rng, const uint8_t *trailer, uint64_t op,
+/* A fresh trailer of the run (the model's encoding, decoded without error), and its blocks
+ * as vsr_trailer_write wrote them, with their reference. */
+typedef struct sim_fresh {
+    const uint8_t *trailer;
+    const uint8_t *blocks;
+    const vsr_trailer_reference *reference;
+} sim_fresh;
+
+/* One slot edit of the fresh trailer, then one edit of its blocks, each judged; *judged
+ * counts the copies judged. */
+bool sim_reseal_check(const sim_reseal *tools, pcg32 *rng, const sim_fresh *fresh, uint64_t op,
                       int replica, uint64_t *judged, sim_failure *failure);
 
 /* trailer with every free slot given a client: a full table, judged (and its evictee). */

@@ -64,7 +64,8 @@ static bool sim_alloc(sim *s) {
     sim_reseal *reseal = &cluster->reseal;
     *reseal = (sim_reseal){.copy = cluster->scratch_trailer,
                            .again = malloc((size_t)trailer_size),
-                           .blocks = malloc((size_t)block_count * c->block_size),
+                           /* zero: past each block's header and body it stays so */
+                           .blocks = calloc(block_count, c->block_size),
                            .addresses = calloc(block_count, sizeof(uint64_t)),
                            .trailer_size = trailer_size,
                            .block_size = c->block_size,

@@ -30,27 +30,19 @@ void sim_trace_attach(sim_trace *trace, const sim_config *config, const sim_op *
     trace->block_count = block_count;
 }
 
-static void put_u64(uint8_t *out, uint64_t value) {
-    for (uint32_t i = 0; i < 8; i++) out[i] = (uint8_t)(value >> (8 * i));
-}
-
-static void put_u128(uint8_t *out, vsr_u128 value) {
-    put_u64(out, VSR_U128_LO(value));
-    put_u64(out + 8, VSR_U128_HI(value));
-}
-
 void sim_event_encode(const sim_event *event, uint8_t out[SIM_EVENT_ENCODED_SIZE]) {
     SIM_ASSERT((unsigned)event->kind < SIM_EVENT_KIND_COUNT);
-    /* Field by field, so struct padding and host layout never reach the hash. */
+    /* Field by field, so struct padding and host layout never reach the hash. The fields
+     * are stored in host order: the project only builds for little-endian hosts (vsr.h). */
     out[0] = (uint8_t)event->kind;
     out[1] = event->replica;
     out[2] = event->outcome;
     out[3] = 0;
-    for (uint32_t i = 0; i < 4; i++) out[4 + i] = (uint8_t)(event->a >> (8 * i));
-    put_u64(out + 8, event->op);
-    put_u64(out + 16, event->b);
-    put_u128(out + 24, event->c);
-    put_u128(out + 40, event->d);
+    memcpy(out + 4, &event->a, 4);
+    memcpy(out + 8, &event->op, 8);
+    memcpy(out + 16, &event->b, 8);
+    memcpy(out + 24, &event->c, 16);
+    memcpy(out + 40, &event->d, 16);
 }
 
 static void trace_flush(sim_trace *trace) {
