@@ -66,12 +66,10 @@ vsr_u128 sim_trace_final(sim_trace *trace) {
 
 /* ---- the trace file: one line per event, derived from the event ---- */
 
-static unsigned long long ull(uint64_t value) { return (unsigned long long)value; }
-
 /* Events name checkpoints by their op; the index is op / interval. */
-static unsigned long long checkpoint_index(const sim_trace *t, uint64_t checkpoint_op) {
+static uint64_t checkpoint_index(const sim_trace *t, uint64_t checkpoint_op) {
     SIM_ASSERT(checkpoint_op % t->config->checkpoint_interval == 0);
-    return ull(checkpoint_op / t->config->checkpoint_interval);
+    return checkpoint_op / t->config->checkpoint_interval;
 }
 
 static const char *error_text(vsr_error_code code, uint32_t slot, uint64_t address, char *out,
@@ -82,7 +80,8 @@ static const char *error_text(vsr_error_code code, uint32_t slot, uint64_t addre
 
 /* The line of an event that has a replica: "step N rR KIND ...". */
 static void print_replica_event(FILE *f, const sim_trace *t, uint64_t step, const sim_event *e) {
-    fprintf(f, "step %llu r%u %s", ull(step), e->replica, sim_event_kind_name(e->kind));
+    fprintf(f, "step %" PRIu64 " r%u %s", (uint64_t)(step), e->replica,
+            sim_event_kind_name(e->kind));
     char text[256], more[128];
     switch (e->kind) {
     case SIM_EVENT_APPLY: {
@@ -93,38 +92,46 @@ static void print_replica_event(FILE *f, const sim_trace *t, uint64_t step, cons
                             .reply = e->d};
         sim_op_text(&t->log[e->op], more, sizeof(more));
         apply_decision_text(&d, text, sizeof(text));
-        fprintf(f, " op=%llu %s -> %s\n", ull(e->op), more, text);
+        fprintf(f, " op=%" PRIu64 " %s -> %s\n", (uint64_t)(e->op), more, text);
         return;
     }
     case SIM_EVENT_CHECKPOINT:
-        fprintf(f, " index=%u op=%llu blocks=%u trailer_checksum=%s\n", e->a, ull(e->op),
-                t->block_count, sim_u128_text(e->c, more));
+        fprintf(f, " index=%u op=%" PRIu64 " blocks=%u trailer_checksum=%s\n", e->a,
+                (uint64_t)(e->op), t->block_count, sim_u128_text(e->c, more));
         return;
-    case SIM_EVENT_CRASH: fprintf(f, " at op=%llu\n", ull(e->op)); return;
+    case SIM_EVENT_CRASH: fprintf(f, " at op=%" PRIu64 "\n", (uint64_t)(e->op)); return;
     case SIM_EVENT_CRASH_CHECKPOINT:
-        fprintf(f, " checkpoint=%llu blocks_written=%u/%u\n", checkpoint_index(t, e->op), e->a,
-                t->block_count);
+        fprintf(f, " checkpoint=%" PRIu64 " blocks_written=%u/%u\n", checkpoint_index(t, e->op),
+                e->a, t->block_count);
         return;
-    case SIM_EVENT_RESTART: fprintf(f, " from checkpoint=%u op=%llu\n", e->a, ull(e->op)); return;
+    case SIM_EVENT_RESTART:
+        fprintf(f, " from checkpoint=%u op=%" PRIu64 "\n", e->a, (uint64_t)(e->op));
+        return;
     case SIM_EVENT_TORN_WRITE:
-        fprintf(f, " checkpoint=%llu block=%u bytes_written=%llu%s\n", checkpoint_index(t, e->op),
-                e->a, ull(e->b), e->b == 0 ? " (lost write)" : "");
+        fprintf(f, " checkpoint=%" PRIu64 " block=%u bytes_written=%" PRIu64 "%s\n",
+                checkpoint_index(t, e->op), e->a, (uint64_t)(e->b),
+                e->b == 0 ? " (lost write)" : "");
         return;
     case SIM_EVENT_BIT_FLIP:
-        fprintf(f, " checkpoint=%llu block=%u byte=%llu bit=%llu\n", checkpoint_index(t, e->op),
-                e->a, ull(e->b / 8), ull(e->b % 8));
+        fprintf(f, " checkpoint=%" PRIu64 " block=%u byte=%" PRIu64 " bit=%" PRIu64 "\n",
+                checkpoint_index(t, e->op), e->a, (uint64_t)(e->b / 8), (uint64_t)(e->b % 8));
         return;
     case SIM_EVENT_SYNC:
         if (e->a == SIM_REPLICA_NONE) {
             fprintf(f, " (repair) from genesis: no peer has a readable checkpoint\n");
         } else {
-            fprintf(f, " (%s) from r%u checkpoint=%llu op=%llu\n",
+            fprintf(f, " (%s) from r%u checkpoint=%" PRIu64 " op=%" PRIu64 "\n",
                     e->outcome == SIM_SYNC_LAG ? "lag" : "repair", e->a, checkpoint_index(t, e->op),
-                    ull(e->op));
+                    (uint64_t)(e->op));
         }
         return;
-    case SIM_EVENT_PAUSE: fprintf(f, " for %llu steps at op=%llu\n", ull(e->b), ull(e->op)); return;
-    case SIM_EVENT_SCRUB: fprintf(f, " checkpoint=%llu\n", checkpoint_index(t, e->op)); return;
+    case SIM_EVENT_PAUSE:
+        fprintf(f, " for %" PRIu64 " steps at op=%" PRIu64 "\n", (uint64_t)(e->b),
+                (uint64_t)(e->op));
+        return;
+    case SIM_EVENT_SCRUB:
+        fprintf(f, " checkpoint=%" PRIu64 "\n", checkpoint_index(t, e->op));
+        return;
     case SIM_EVENT_DECODE_REJECT: /* the slot decode named ("none" if it accepted the defect) */
         if (e->a == VSR_SLOT_NONE) {
             snprintf(more, sizeof(more), "none");
@@ -145,18 +152,18 @@ static void print_event(FILE *f, const sim_trace *t, uint64_t step, const sim_ev
         /* The first event of a run carries the seed; its line has the whole configuration.
          * The events of the parameters that follow it have no line of their own. */
         if (t->events != 1) return;
-        fprintf(f, "%s seed=0x%016llx ", sim_event_kind_name(e->kind), ull(e->op));
+        fprintf(f, "%s seed=0x%016" PRIx64 " ", sim_event_kind_name(e->kind), (uint64_t)(e->op));
         sim_config_print(t->config, f);
         fputc('\n', f);
         return;
     case SIM_EVENT_CORRUPTION_DETECTED: /* from the reader's side: "rREADER ... in rOWNER" */
-        fprintf(f, "step %llu r%u %s in r%u checkpoint=%llu: %s\n", ull(step), e->outcome,
-                sim_event_kind_name(e->kind), e->replica, checkpoint_index(t, e->op),
+        fprintf(f, "step %" PRIu64 " r%u %s in r%u checkpoint=%" PRIu64 ": %s\n", (uint64_t)(step),
+                e->outcome, sim_event_kind_name(e->kind), e->replica, checkpoint_index(t, e->op),
                 error_text((vsr_error_code)e->a, VSR_SLOT_NONE, e->b, text, sizeof(text)));
         return;
     case SIM_EVENT_DONE:
-        fprintf(f, "%s after %llu steps: %s\n", sim_event_kind_name(e->kind), ull(e->op),
-                e->outcome ? "FAILED" : "ok");
+        fprintf(f, "%s after %" PRIu64 " steps: %s\n", sim_event_kind_name(e->kind),
+                (uint64_t)(e->op), e->outcome ? "FAILED" : "ok");
         return;
     default: print_replica_event(f, t, step, e); return;
     }
@@ -170,6 +177,6 @@ void sim_trace_emit(sim_trace *trace, uint64_t step, const sim_event *event) {
 /* Not an event (the hash of a failed run is its events'): the summary of the failure. */
 void sim_trace_failure(const sim_trace *trace, uint64_t step, const sim_failure *failure) {
     if (trace->file == NULL) return;
-    fprintf(trace->file, "step %llu FAIL %s: %s\n", ull(step), failure->signature,
+    fprintf(trace->file, "step %" PRIu64 " FAIL %s: %s\n", (uint64_t)(step), failure->signature,
             failure->message);
 }
