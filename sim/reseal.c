@@ -232,6 +232,65 @@ bool sim_reseal_check(const sim_reseal *tools, pcg32 *rng, const sim_fresh *fres
            check_block_edit(tools, rng, fresh, op, replica, judged, failure);
 }
 
+/* Every occupied slot of copy (n slots) gets commit base + 1 + perm(slot) (and op), resealed:
+ * commits one apart, in a shuffled slot order. 1048583 is prime and above
+ * CLIENTS_MAX_LIMIT, so slot * 1048583 % n is a permutation of the slots. */
+static uint64_t commit_shuffled(uint64_t base, uint32_t slot, uint32_t n) {
+    return base + 1 + (uint64_t)slot * 1048583 % n;
+}
+
+static void set_commit(uint8_t *copy, uint32_t slot, uint64_t commit) {
+    uint8_t *h = edit_slot_header(copy, slot);
+    edit_set(h, EDIT_FIELD_COMMIT, commit);
+    edit_set(h, EDIT_FIELD_OP, commit);
+    edit_reseal_header(h);
+}
+
+/*
+ * The full table of sim_reseal_filled again with every commit one apart, then with one
+ * commit shared by two slots side by side and by the first and the last slot, with one
+ * commit just around 2^44 from the others, and with commits of two values one apart and of
+ * one value (ranges of 1 and 0, which a sort may take for nothing to sort): a duplicate
+ * must be found at the first slot whose commit an earlier one has, whatever the range, and
+ * the far commit must sort. The edits are fixed (no draw): they depend on clients_max.
+ */
+static bool check_filled_commits(const judge_context *j, const uint8_t *trailer, uint8_t *copy,
+                                 uint32_t n, uint64_t base, uint64_t *judged) {
+    for (uint32_t slot = 0; slot < n; slot++)
+        set_commit(copy, slot, commit_shuffled(base, slot, n));
+    judge_context k = *j;
+    k.edit = "fill_commits_one_apart";
+    ++*judged;
+    if (!judge_decode(&k, trailer, copy, j->tools->trailer_size)) return false;
+    if (n < 2) return true;
+    /* Two slots side by side, then the first and the last, share a commit. */
+    const uint32_t pairs[2][2] = {{n / 2 - 1, n / 2}, {0, n - 1}};
+    const char *const names[2] = {"fill_duplicate_commit_adjacent", "fill_duplicate_commit_far"};
+    for (uint32_t p = 0; p < 2; p++) {
+        uint32_t a = pairs[p][0], b = pairs[p][1];
+        set_commit(copy, b, commit_shuffled(base, a, n));
+        k.edit = names[p];
+        ++*judged;
+        if (!judge_decode(&k, trailer, copy, j->tools->trailer_size)) return false;
+        set_commit(copy, b, commit_shuffled(base, b, n));
+    }
+    const uint64_t far[3] = {(UINT64_C(1) << 44) - 1, UINT64_C(1) << 44, (UINT64_C(1) << 44) + 1};
+    set_commit(copy, n / 2, base + 1 + far[n % 3]);
+    k.edit = "fill_commit_far";
+    ++*judged;
+    if (!judge_decode(&k, trailer, copy, j->tools->trailer_size)) return false;
+    for (uint32_t slot = 0; slot < n; slot++) {
+        set_commit(copy, slot, base + 1 + (commit_shuffled(base, slot, n) - base) % 2);
+    }
+    k.edit = "fill_commits_two_values";
+    ++*judged;
+    if (!judge_decode(&k, trailer, copy, j->tools->trailer_size)) return false;
+    for (uint32_t slot = 0; slot < n; slot++) set_commit(copy, slot, base + 1);
+    k.edit = "fill_commits_equal";
+    ++*judged;
+    return judge_decode(&k, trailer, copy, j->tools->trailer_size);
+}
+
 /*
  * The fresh trailer with every free slot given a client: a full table however few clients
  * the run registered, so that decode sorts clients_max commits (past 2048 the radix sort's
@@ -254,8 +313,7 @@ bool sim_reseal_filled(const sim_reseal *tools, const uint8_t *trailer, uint64_t
     uint32_t filled = 0;
     for (uint32_t slot = 0; slot < n; slot++) {
         if (edit_slot_session(copy, n, slot) != 0) continue;
-        /* 1048583 is prime and above CLIENTS_MAX_LIMIT: a permutation of the slots. */
-        uint64_t commit = base + 1 + (uint64_t)slot * 1048583 % n;
+        uint64_t commit = commit_shuffled(base, slot, n);
         vsr_u128 client = VSR_U128(SIM_ID_PROBE_BIT | 0x46494c4cu, slot + 1);
         vsr_header_reply reply = testing_reply(client, commit, 1);
         memcpy(edit_slot_header(copy, slot), &reply, sizeof(reply));
@@ -267,5 +325,5 @@ bool sim_reseal_filled(const sim_reseal *tools, const uint8_t *trailer, uint64_t
     const judge_context j = {tools, op, replica, "fill_free_slots", failure};
     if (!judge_decode(&j, trailer, copy, tools->trailer_size)) return false;
     SIM_ASSERT(client_sessions_count(tools->table) == n);
-    return true;
+    return check_filled_commits(&j, trailer, copy, n, base + n, judged);
 }
