@@ -37,6 +37,8 @@ void model_deinit(model *m) {
 
 /* The first position whose value is not below `value`. */
 static uint32_t key_position(const model_key *keys, uint32_t count, vsr_u128 value) {
+    /* Commits grow: most values go past the last key. */
+    if (count == 0 || keys[count - 1].value < value) return count;
     uint32_t low = 0, high = count;
     while (low < high) {
         uint32_t middle = low + (high - low) / 2;
