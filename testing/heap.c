@@ -32,6 +32,9 @@ bool testing_heap_wrapped(void) {
 
 bool testing_heap_call(uint64_t bytes) {
     if (!testing_heap.watching) return false;
+    if (testing_heap.calls < TESTING_HEAP_REQUESTS_LOGGED) {
+        testing_heap.requests[testing_heap.calls] = bytes;
+    }
     testing_heap.calls++;
     testing_heap.bytes += bytes;
     bool fail =

@@ -15,6 +15,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+enum { TESTING_HEAP_REQUESTS_LOGGED = 16 };
+
 typedef struct testing_heap_state {
     bool watching;       /* counting on */
     uint64_t calls;      /* allocation calls since the last watch */
@@ -24,6 +26,8 @@ typedef struct testing_heap_state {
     uint64_t fail_at;    /* fail the fail_at-th call (1-based); 0: none */
     uint64_t fail_every; /* fail every fail_every-th call; 0: none */
     uint64_t fail_from;  /* fail every call from the fail_from-th on; 0: none */
+    /* The bytes of the first TESTING_HEAP_REQUESTS_LOGGED calls since the last watch. */
+    uint64_t requests[TESTING_HEAP_REQUESTS_LOGGED];
 } testing_heap_state;
 
 extern testing_heap_state testing_heap;

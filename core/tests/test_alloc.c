@@ -9,7 +9,9 @@
  * - a successful init followed by deinit frees exactly what it allocated;
  * - init requests exactly client_sessions_memory_size(clients_max) bytes (what a caller
  *   budgets memory by: the simulator's --memory-max);
- * - after init, nothing allocates: put, get, evictee, remove, encode, decode, reset.
+ * - after init, nothing allocates: put, get, evictee, remove, encode, decode, reset;
+ * - each request, and so client_sessions_memory_size, is what the layout of docs/DESIGN.md
+ *   makes it, to the byte, for 1, 7, 64, 4096 and 2^20 clients.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -113,6 +115,45 @@ static void test_no_allocation_after_init(uint32_t clients_max) {
     client_sessions_deinit(other);
 }
 
+/* The requests of init for n clients as docs/DESIGN.md lays the table out, in init's order:
+ * the 128-byte table, n 256-byte headers, n 8-byte sessions, the index (24-byte entries, a
+ * power of two at least 4n of them, at least 4, in whole 64-byte lines), n + 1 8-byte links,
+ * 2n 8-byte words of decode scratch, and each level of the free-slot bitmaps (one bit per
+ * slot, then per word, until one word). Returns how many. */
+static uint32_t layout_requests(uint64_t n, uint64_t *requests, uint32_t max) {
+    uint64_t entries = 4;
+    while (entries < 4 * n) entries *= 2;
+    uint64_t sizes[6] = {128, 256 * n, 8 * n, (entries * 24 + 63) / 64 * 64, 8 * (n + 1), 16 * n};
+    uint32_t count = 0;
+    for (uint32_t i = 0; i < 6 && count < max; i++) requests[count++] = sizes[i];
+    uint64_t words = n;
+    do {
+        words = (words + 63) / 64;
+        if (count < max) requests[count++] = 8 * words;
+    } while (words > 1);
+    return count;
+}
+
+static void test_layout(uint32_t clients_max) {
+    uint64_t expected[TESTING_HEAP_REQUESTS_LOGGED];
+    uint32_t count = layout_requests(clients_max, expected, TESTING_HEAP_REQUESTS_LOGGED);
+    uint64_t total = 0;
+    for (uint32_t i = 0; i < count; i++) total += expected[i];
+    CHECK_EQ_U64(client_sessions_memory_size(clients_max), total);
+    testing_heap_watch(0, 0);
+    client_sessions *table = NULL;
+    CHECK(client_sessions_init(&table, clients_max, 5) == CLIENT_SESSIONS_INIT_OK);
+    testing_heap_unwatch();
+    CHECK_EQ_U64(testing_heap.calls, count);
+    for (uint32_t i = 0; i < count && i < testing_heap.calls; i++) {
+        if (!CHECK_EQ_U64(testing_heap.requests[i], expected[i])) {
+            fprintf(stderr, "clients_max %u: request %u\n", clients_max, i);
+        }
+    }
+    testing_heap_watch(0, 0);
+    if (table != NULL) client_sessions_deinit(table);
+}
+
 int main(void) {
     CHECK(testing_heap_wrapped());
     testing_heap_watch(0, 0);
@@ -123,6 +164,11 @@ int main(void) {
         test_no_allocation_after_init(sizes[i]);
     }
     init_calls(CLIENT_SESSIONS_CLIENTS_MAX_LIMIT); /* the memory figure at the largest size */
+    const uint32_t layouts[] = {1, 7, 64, 4096, CLIENT_SESSIONS_CLIENTS_MAX_LIMIT};
+    for (size_t i = 0; i < sizeof(layouts) / sizeof(layouts[0]); i++) test_layout(layouts[i]);
+    /* The figures themselves, for whoever budgets memory by them. */
+    CHECK_EQ_U64(client_sessions_memory_size(1), 560);
+    CHECK_EQ_U64(client_sessions_memory_size(CLIENT_SESSIONS_CLIENTS_MAX_LIMIT), 402786480);
     CHECK_EQ_U64(client_sessions_memory_size(0), 0);
     CHECK_EQ_U64(client_sessions_memory_size(CLIENT_SESSIONS_CLIENTS_MAX_LIMIT + 1), 0);
     CHECK_EQ_U64((uint64_t)testing_heap.live, (uint64_t)live_at_start);
