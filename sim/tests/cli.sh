@@ -85,6 +85,20 @@ expect 0 --memory-max 0x40000000 --dry-run
 "$sim" --seeds 1..2 --seed 5 2>&1 | grep -q "^Try 'client-sessions-sim --help'.$" ||
     { echo "FAIL: a usage error lacks the --help hint"; failures=$((failures + 1)); }
 
+# p-scrub 1000: a scrub takes a step and spends no fault budget, so no replica would ever
+# apply an op: refused up front, swarm on or off, whatever the other rates.
+expect 2 --p-scrub 1000
+expect 2 --p-scrub 1000 --faults off
+expect 2 --p-scrub 1000 --swarm off --faults off
+expect 2 --p-scrub 1000 --faults-max 0 --faults off
+expect 2 --p-scrub 1000 --seeds 0..9 --swarm off --faults off --dry-run
+"$sim" --p-scrub 1000 --faults off 2>&1 | grep -q "p-scrub must be below 1000" ||
+    { echo "FAIL: --p-scrub 1000 is refused without the reason"; failures=$((failures + 1)); }
+expect 0 --p-scrub 999 --faults off --dry-run
+# Below 1000, with the other step faults making up the rest, every replica still gets on.
+expect 0 --seeds 0..2 --quiet --swarm off --p-crash 500 --p-scrub 500 --p-bit-flip 0 --p-pause 0 --ops 300
+expect 0 --seeds 0..2 --quiet --swarm off --p-pause 999 --p-scrub 1 --p-bit-flip 0 --p-crash 0 --ops 300
+
 # Output that cannot be written: --help, --version, --params-json, --dry-run (exit 4, and why).
 if [ -w /dev/full ]; then
     for flags in --help --version --params-json --dry-run; do
