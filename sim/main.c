@@ -83,7 +83,10 @@ static const char usage_tail[] =
     "\n"
     "Output:\n"
     "  --json                 one JSON object per seed (seed, config, outcome, counts,\n"
-    "                         scenarios, trace hash, duration, failure, reproduce)\n"
+    "                         scenarios, trace hash, duration, failure, reproduce); its\n"
+    "                         strings are UTF-8, and a byte of a path that is not valid\n"
+    "                         UTF-8 is written as \\udcXX (XX its hex value), as Python's\n"
+    "                         surrogateescape reads it: os.fsencode gives the bytes back\n"
     "  --quiet                print only failures (no effect with --json)\n"
     "  --trace FILE           write one line per event to FILE (one seed only);\n"
     "                         never changes the run\n"
@@ -385,18 +388,45 @@ static int parse_args(int argc, char **argv, options *o) {
 
 /* ---- output ---- */
 
+/* The length of the valid UTF-8 sequence that starts at c (1 to 4), or 0 when the bytes
+ * there are not one: no overlong form, no surrogate, nothing past U+10FFFF. */
+static size_t utf8_sequence(const unsigned char *c) {
+    static const unsigned char lead_mask[] = {0, 0, 0x1f, 0x0f, 0x07};
+    static const uint32_t smallest[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (c[0] < 0x80) return 1;
+    size_t length = (c[0] & 0xe0) == 0xc0   ? 2
+                    : (c[0] & 0xf0) == 0xe0 ? 3
+                    : (c[0] & 0xf8) == 0xf0 ? 4
+                                            : 0;
+    if (length == 0) return 0;
+    uint32_t code = c[0] & lead_mask[length];
+    for (size_t i = 1; i < length; i++) {
+        if ((c[i] & 0xc0) != 0x80) return 0; /* also stops at the string's end */
+        code = code << 6 | (c[i] & 0x3fu);
+    }
+    if (code < smallest[length] || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return 0;
+    return length;
+}
+
+/* text as a JSON string: valid UTF-8 as it is, every other byte XX as \udcXX (lossless: a
+ * reader's surrogateescape gives the bytes back). */
 static void json_string(const char *text, FILE *out) {
     fputc('"', out);
-    for (const unsigned char *c = (const unsigned char *)text; *c != '\0'; c++) {
-        if (*c == '"' || *c == '\\') {
+    for (const unsigned char *c = (const unsigned char *)text; *c != '\0';) {
+        size_t length = utf8_sequence(c);
+        if (length == 0) {
+            fprintf(out, "\\udc%02x", *c);
+            length = 1;
+        } else if (*c == '"' || *c == '\\') {
             fprintf(out, "\\%c", *c);
         } else if (*c == '\n') {
             fputs("\\n", out);
         } else if (*c < 0x20) {
             fprintf(out, "\\u%04x", *c);
         } else {
-            fputc(*c, out);
+            fwrite(c, 1, length, out);
         }
+        c += length;
     }
     fputc('"', out);
 }
