@@ -200,6 +200,13 @@ if [ "$(id -u)" = 0 ] && mkdir "$work/full" && mount -t tmpfs -o size=64k tmpfs 
     expect encode_full_old 1 "$tool" encode-blocks --block-size 512 "$work/empty1024" "$work/full/old"
     check encode_full_old_kept test "$(cat "$work/full/old")" = old
     check encode_full_no_temp test "$(ls "$work/full")" = old
+    # REF into a file on the full disk: OUT (elsewhere) is not replaced.
+    head -c 1M /dev/zero >"$work/full/fill" 2>/dev/null
+    echo old >"$work/ref-full-out"
+    expect encode_full_ref 1 sh -c "'$tool' encode-blocks --block-size 512 '$tb7' '$work/ref-full-out' >'$work/full/ref'"
+    contains encode_full_ref "$work/err" "cannot write the reference to standard output: No space left on device"
+    check encode_full_ref_kept test "$(cat "$work/ref-full-out")" = old
+    check encode_full_ref_no_temp test -z "$(find "$work" -maxdepth 1 -name 'ref-full-out.tmp-*')"
     umount "$work/full" && mounted=""
 else
     echo "cli: skipped the full-disk checks: mounting a tmpfs needs root"
