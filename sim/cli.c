@@ -3,37 +3,11 @@
 
 #include "cli.h"
 
-#include <errno.h>
-#include <stdlib.h>
 #include <time.h>
 
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
-
-static bool digit_valid(char c, int base) {
-    if (c >= '0' && c <= '9') return true;
-    return base == 16 && ((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'));
-}
-
-bool cli_parse_u64(const char *text, uint64_t *out) {
-    if (text == NULL) return false;
-    int base = 10;
-    if (text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
-        base = 16;
-        text += 2;
-    }
-    /* strtoull alone would accept spaces, signs and a second prefix. */
-    if (*text == '\0') return false;
-    for (const char *c = text; *c != '\0'; c++) {
-        if (!digit_valid(*c, base)) return false;
-    }
-    errno = 0;
-    unsigned long long value = strtoull(text, NULL, base);
-    if (errno != 0) return false;
-    *out = (uint64_t)value;
-    return true;
-}
 
 uint64_t cli_now_ns(void) {
     struct timespec now;

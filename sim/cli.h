@@ -1,14 +1,13 @@
-/* cli.h: small helpers shared by main.c and bench.c. */
+/* cli.h: small helpers shared by main.c and bench.c, and the command lines' grammar. */
 #ifndef SIM_CLI_H
 #define SIM_CLI_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "../cli/options.h" /* numbers and sizes (cli_parse_u64), flags: one grammar */
 #include "sim.h"
 
-/* Decimal or 0x-prefixed hex, the whole string, no sign, no overflow. */
-bool cli_parse_u64(const char *text, uint64_t *out);
 /* Monotonic nanoseconds: for reporting durations only, never for a decision. */
 uint64_t cli_now_ns(void);
 /* Keeps freed memory in the process between runs (glibc); speed only. */

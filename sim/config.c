@@ -313,6 +313,14 @@ static const char *inject_invalid(const sim_overrides *o, const sim_config *lo,
     return NULL;
 }
 
+/* A scrub uses up a replica's step and, unlike a crash or a pause, spends no fault budget:
+ * at 1000 per mille every step of every replica is a scrub, forever. Below 1000, and with
+ * the sum of the step faults at most 1000, a replica applies ops again once the budget of
+ * crashes and pauses is spent. */
+#define SCRUB_RULE                                                                     \
+    "a scrub takes a replica's step without spending the fault budget, so at 1000 no " \
+    "replica would ever apply an op; p-scrub must be below 1000"
+
 const char *sim_overrides_check(const sim_overrides *o, char *reason, size_t reason_size) {
     sim_config lo, hi;
     sim_config_bounds(o, &lo, &hi);
@@ -326,6 +334,11 @@ const char *sim_overrides_check(const sim_overrides *o, char *reason, size_t rea
     }
     if (!vsr_block_size_valid(lo.block_size) || !vsr_block_size_valid(hi.block_size)) {
         snprintf(reason, reason_size, "--block-size must be a power of two from 512 to 1048576");
+        return reason;
+    }
+    if (hi.p_scrub >= SIM_PER_MILLE) {
+        snprintf(reason, reason_size, "--p-scrub %" PRIu32 " leaves no progress: %s", hi.p_scrub,
+                 SCRUB_RULE);
         return reason;
     }
     static const sim_param workload[] = {SIM_PARAM_p_duplicate, SIM_PARAM_p_stale};
@@ -348,6 +361,7 @@ const char *sim_config_invalid(const sim_config *c) {
     if (!vsr_block_size_valid(c->block_size)) {
         return "block-size must be a power of two from 512 to 1048576";
     }
+    if (c->p_scrub >= SIM_PER_MILLE) return "p-scrub " SCRUB_RULE;
     if (c->p_duplicate + c->p_stale > SIM_PER_MILLE) return "p-duplicate + p-stale > 1000";
     if (c->p_crash + c->p_bit_flip + c->p_pause + c->p_scrub > SIM_PER_MILLE) {
         return "p-crash + p-bit-flip + p-pause + p-scrub > 1000";

@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,9 @@
 #include "cli.h"
 #include "config.h"
 #include "sim.h"
+#include "sim_assert.h"
+
+#define PROGRAM "client-sessions-sim"
 
 enum {
     EXIT_OK = 0,
@@ -43,149 +45,191 @@ typedef struct options {
     bool dry_run;
     uint64_t memory_max;         /* 0: no limit */
     const char *memory_max_text; /* as given, echoed in the reproduce command */
-    bool seed_given;
-    const char *entropy_path; /* --entropy FILE: the run's entropy, read whole */
+    const char *entropy_path;    /* --entropy FILE: the run's entropy, read whole */
     uint8_t *entropy;
     uint64_t entropy_size;
 } options;
 
 enum { MEMORY_MAX_DEFAULT = 2u << 30, ENTROPY_SIZE_MAX = 16u << 20 };
 
+static const char usage_head[] =
+    "usage: client-sessions-sim [--seed S | --seeds A..B [--stride K]] [options]\n"
+    "\n"
+    "Runs the deterministic simulation of the client sessions table: several replicas\n"
+    "apply one committed log under crashes, torn writes, bit flips, lag and state\n"
+    "sync, checked after every step against each other and a reference model.\n"
+    "The seed decides everything; the same seed gives the same trace hash on every build.\n"
+    "\n"
+    "Seeds (one of --seed, --seeds and --entropy):\n"
+    "  --seed S               run seed S (a number below 2^64; default 0)\n"
+    "  --seeds A..B           run seeds A to B inclusive, one line per seed\n"
+    "  --stride K             with --seeds: only A, A+K, A+2K, ... (default 1)\n"
+    "  --entropy FILE         take the run's randomness from FILE's bytes (a fuzz_sim\n"
+    "                         input): each of the 6 streams (config, workload, faults,\n"
+    "                         schedule, hash seeds, checks) reads every 6th 4-byte word,\n"
+    "                         then goes on as PCG32 seeded with a hash of the file,\n"
+    "                         which is the run's seed; at most 16 MiB\n"
+    "\n"
+    "Configuration (echoed in the reproduce command):\n"
+    "  --swarm on|off         derive the configuration from the seed (default on),\n"
+    "                         or start from fixed defaults\n"
+    "  --faults on|off        off: no faults at all (default on)\n"
+    "  --inject-bit-flip OP:R flip a bit of replica R's checkpoint once it has applied\n"
+    "                         op OP and has a checkpoint, then verify (must be detected);\n"
+    "                         refused when no seed's run can have that checkpoint, and a\n"
+    "                         run where it did not happen fails with inject.missed\n";
+
+static const char usage_tail[] =
+    "\n"
+    "Output:\n"
+    "  --json                 one JSON object per seed (seed, config, outcome, counts,\n"
+    "                         scenarios, trace hash, duration, failure, reproduce); its\n"
+    "                         strings are UTF-8, and a byte of a path that is not valid\n"
+    "                         UTF-8 is written as \\udcXX (XX its hex value), as Python's\n"
+    "                         surrogateescape reads it: os.fsencode gives the bytes back\n"
+    "  --quiet                print only failures (no effect with --json)\n"
+    "  --trace FILE           write one line per event to FILE (one seed only);\n"
+    "                         never changes the run\n"
+    "\n"
+    "Modes:\n"
+    "  --check-determinism    run each seed twice in this process, the second time with\n"
+    "                         other hash seeds; fail if any decision differs\n"
+    "  --hash-seed-salt X     vary every replica's hash seed (must not change the trace)\n"
+    "  --bench                print benchmark JSON lines (core put rate, replica-ops/s,\n"
+    "                         seeds/s on one core) and exit; no flag but --bench-seconds\n"
+    "  --bench-seconds S      with --bench: time per benchmark (1..3600, default 3)\n"
+    "  --params-json          print the parameter table as JSON (flag, min, max, --swarm\n"
+    "                         off default, the swarm's range, category, unit, how a\n"
+    "                         minimizer shrinks it, help) and exit; no other flag\n"
+    "  --dry-run              check the flags against every configuration the seeds can\n"
+    "                         draw, print the most memory a run needs, run nothing\n"
+    "  -h, --help, --version\n"
+    "\n"
+    "Limits, checked before anything runs against every configuration the swarm can\n"
+    "draw under the overrides (exit status 2 and the reason), so that a range never\n"
+    "stops partway: p-duplicate + p-stale <= 1000, p-crash + p-bit-flip + p-pause +\n"
+    "p-scrub <= 1000, p-scrub < 1000 (a scrub takes a step without spending the fault\n"
+    "budget: at 1000 no replica would apply an op), --inject-bit-flip can happen (op\n"
+    "within --ops, replica below --replicas, a checkpoint by then), and the memory a run\n"
+    "needs (tables, model, storage, trailers, blocks, log), computed before allocating,\n"
+    "is at most:\n"
+    "  --memory-max SIZE      a SIZE, or 'none'; default: 2 GiB or half the physical\n"
+    "                         memory, whichever is less\n"
+    "\n"
+    "Numbers and flags:\n";
+
+static const char usage_exit[] =
+    "\n"
+    "Exit status:\n"
+    "  0    every seed passed\n"
+    "  1    a check failed: a divergence between replicas, the core and the model,\n"
+    "       storage and its checksums (the first divergence and the command that\n"
+    "       reproduces it are printed)\n"
+    "  2    usage error (bad flag or value)\n"
+    "  3    nondeterminism: --check-determinism saw two runs of a seed differ\n"
+    "  4    environment error: out of memory, cannot write the trace file or the output\n"
+    "  134  an assertion in the core or the simulator aborted (SIGABRT)\n";
+
 static void usage(FILE *out) {
-    fputs("usage: client-sessions-sim [--seed S | --seeds A..B [--stride K]] [options]\n"
-          "\n"
-          "Runs the deterministic simulation of the client sessions table: several replicas\n"
-          "apply one committed log under crashes, torn writes, bit flips, lag and state\n"
-          "sync, checked after every step against each other and a reference model.\n"
-          "The seed decides everything; the same seed gives the same trace hash on every build.\n"
-          "\n"
-          "Seeds:\n"
-          "  --seed S               run seed S (decimal or 0x hex; default 0)\n"
-          "  --seeds A..B           run seeds A to B inclusive, one line per seed\n"
-          "  --stride K             with --seeds: only A, A+K, A+2K, ... (default 1)\n"
-          "  --entropy FILE         take the run's randomness from FILE's bytes (a fuzz_sim\n"
-          "                         input): each of the 6 streams (config, workload, faults,\n"
-          "                         schedule, hash seeds, checks) reads every 6th 4-byte word,\n"
-          "                         then goes on as PCG32 seeded with a hash of the file,\n"
-          "                         which is the run's seed; at most 16 MiB\n"
-          "\n"
-          "Configuration (echoed in the reproduce command):\n"
-          "  --swarm on|off         derive the configuration from the seed (default on),\n"
-          "                         or start from fixed defaults\n"
-          "  --faults off           no faults at all\n"
-          "  --inject-bit-flip OP:R flip a bit of replica R's checkpoint once it has applied\n"
-          "                         op OP and has a checkpoint, then verify (must be detected);\n"
-          "                         refused when no seed's run can have that checkpoint, and a\n"
-          "                         run where it did not happen fails with inject.missed\n",
-          out);
+    fputs(usage_head, out);
     for (uint32_t i = 0; i < SIM_PARAM_COUNT; i++) {
         char flag[64];
-        snprintf(flag, sizeof(flag), "--%s N", sim_params[i].flag);
+        bool size = strcmp(sim_params[i].unit, "bytes") == 0;
+        snprintf(flag, sizeof(flag), "--%s %s", sim_params[i].flag, size ? "SIZE" : "N");
         fprintf(out, "  %-22s %s (%" PRIu32 "..%" PRIu32 ")\n", flag, sim_params[i].help,
                 sim_params[i].min, sim_params[i].max);
     }
-    fputs("\n"
-          "Output:\n"
-          "  --json                 one JSON object per seed (seed, config, outcome, counts,\n"
-          "                         scenarios, trace hash, duration, failure, reproduce)\n"
-          "  --quiet                print only failures\n"
-          "  --trace FILE           write one line per event to FILE (one seed only);\n"
-          "                         never changes the run\n"
-          "\n"
-          "Modes:\n"
-          "  --check-determinism    run each seed twice in this process, the second time with\n"
-          "                         other hash seeds; fail if any decision differs\n"
-          "  --hash-seed-salt X     vary every replica's hash seed (must not change the trace)\n"
-          "  --bench                print benchmark JSON lines (core put rate, replica-ops/s,\n"
-          "                         seeds/s on one core) and exit\n"
-          "  --bench-seconds S      time per benchmark (default 3)\n"
-          "  --params-json          print the parameter table as JSON (flag, min, max, --swarm\n"
-          "                         off default, the swarm's range, category, unit, how a\n"
-          "                         minimizer shrinks it, help) and exit\n"
-          "  --dry-run              check the flags against every configuration the seeds can\n"
-          "                         draw, print the most memory a run needs, run nothing\n"
-          "  --help, --version\n"
-          "\n"
-          "Limits, checked before anything runs against every configuration the swarm can\n"
-          "draw under the overrides (exit status 2 and the reason), so that a range never\n"
-          "stops partway: p-duplicate + p-stale <= 1000, p-crash + p-bit-flip + p-pause +\n"
-          "p-scrub <= 1000, --inject-bit-flip can happen (op within --ops, replica below\n"
-          "--replicas, a checkpoint by then), and the memory a run needs (tables, model,\n"
-          "storage, trailers, blocks, log), computed before allocating, is at most:\n"
-          "  --memory-max SIZE      bytes, or with a suffix K, M, G, T (powers of 1024), or\n"
-          "                         'none'; default: 2 GiB or half the physical memory,\n"
-          "                         whichever is less\n"
-          "\n"
-          "Exit status:\n"
-          "  0    every seed passed\n"
-          "  1    a check failed: a divergence between replicas, the core and the model,\n"
-          "       storage and its checksums (the first divergence and the command that\n"
-          "       reproduces it are printed)\n"
-          "  2    usage error (bad flag or value)\n"
-          "  3    nondeterminism: --check-determinism saw two runs of a seed differ\n"
-          "  4    environment error: out of memory, cannot write the trace file or the output\n"
-          "  134  an assertion in the core or the simulator aborted (SIGABRT)\n",
-          out);
+    fputs(usage_tail, out);
+    fputs(cli_grammar_help, out);
+    fputs(usage_exit, out);
 }
 
-__attribute__((format(printf, 1, 2))) static int usage_error(const char *format, ...) {
-    fputs("client-sessions-sim: ", stderr);
-    va_list args;
-    va_start(args, format);
-    vfprintf(stderr, format, args); // NOLINT(clang-analyzer-valist.Uninitialized): va_start above
-    va_end(args);
-    fputs("\ntry 'client-sessions-sim --help'\n", stderr);
-    return EXIT_USAGE;
+/* Standard output, once everything is written to it: lost output is an environment error. */
+static int stdout_finish(int status) {
+    return cli_stdout_close(PROGRAM) ? status : EXIT_ENVIRONMENT;
 }
 
-static bool parse_range(const char *text, uint64_t *first, uint64_t *last) {
-    const char *dots = strstr(text, "..");
-    if (dots == NULL || (size_t)(dots - text) >= 32) return false;
+/* ---- flags ---- */
+
+enum {
+    FLAG_SEED = 256,
+    FLAG_SEEDS,
+    FLAG_STRIDE,
+    FLAG_ENTROPY,
+    FLAG_SWARM,
+    FLAG_FAULTS,
+    FLAG_INJECT_BIT_FLIP,
+    FLAG_TRACE,
+    FLAG_HASH_SEED_SALT,
+    FLAG_MEMORY_MAX,
+    FLAG_BENCH_SECONDS,
+    FLAG_JSON,
+    FLAG_QUIET,
+    FLAG_CHECK_DETERMINISM,
+    FLAG_BENCH,
+    FLAG_PARAMS_JSON,
+    FLAG_DRY_RUN,
+    FLAG_VERSION,
+    FLAG_PARAM = 512, /* + the sim_param: the parameter table's flags */
+};
+
+static const struct option fixed_flags[] = {
+    {"seed", required_argument, NULL, FLAG_SEED},
+    {"seeds", required_argument, NULL, FLAG_SEEDS},
+    {"stride", required_argument, NULL, FLAG_STRIDE},
+    {"entropy", required_argument, NULL, FLAG_ENTROPY},
+    {"swarm", required_argument, NULL, FLAG_SWARM},
+    {"faults", required_argument, NULL, FLAG_FAULTS},
+    {"inject-bit-flip", required_argument, NULL, FLAG_INJECT_BIT_FLIP},
+    {"trace", required_argument, NULL, FLAG_TRACE},
+    {"hash-seed-salt", required_argument, NULL, FLAG_HASH_SEED_SALT},
+    {"memory-max", required_argument, NULL, FLAG_MEMORY_MAX},
+    {"bench-seconds", required_argument, NULL, FLAG_BENCH_SECONDS},
+    {"json", no_argument, NULL, FLAG_JSON},
+    {"quiet", no_argument, NULL, FLAG_QUIET},
+    {"check-determinism", no_argument, NULL, FLAG_CHECK_DETERMINISM},
+    {"bench", no_argument, NULL, FLAG_BENCH},
+    {"params-json", no_argument, NULL, FLAG_PARAMS_JSON},
+    {"dry-run", no_argument, NULL, FLAG_DRY_RUN},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, FLAG_VERSION},
+};
+enum { FIXED_FLAG_COUNT = sizeof(fixed_flags) / sizeof(fixed_flags[0]) };
+
+/* The fixed flags, then one per parameter of the table (config.h), then the end. */
+static void flag_table(struct option table[FIXED_FLAG_COUNT + SIM_PARAM_COUNT + 1]) {
+    memcpy(table, fixed_flags, sizeof(fixed_flags));
+    for (uint32_t i = 0; i < SIM_PARAM_COUNT; i++) {
+        table[FIXED_FLAG_COUNT + i] =
+            (struct option){sim_params[i].flag, required_argument, NULL, FLAG_PARAM + (int)i};
+    }
+    table[FIXED_FLAG_COUNT + SIM_PARAM_COUNT] = (struct option){NULL, 0, NULL, 0};
+}
+
+/* "A..B" with A <= B; "OP:REPLICA": two numbers around a separator. */
+static bool parse_pair(const char *text, const char *separator, uint64_t *first, uint64_t *second) {
+    const char *at = strstr(text, separator);
+    if (at == NULL || (size_t)(at - text) >= 32) return false;
     char head[32];
-    memcpy(head, text, (size_t)(dots - text));
-    head[dots - text] = '\0';
-    return cli_parse_u64(head, first) && cli_parse_u64(dots + 2, last) && *first <= *last;
+    memcpy(head, text, (size_t)(at - text));
+    head[at - text] = '\0';
+    return cli_parse_u64(head, first) && cli_parse_u64(at + strlen(separator), second);
 }
 
 static bool parse_injection(const char *text, sim_overrides *o) {
-    const char *colon = strchr(text, ':');
-    if (colon == NULL || (size_t)(colon - text) >= 32) return false;
-    char head[32];
-    memcpy(head, text, (size_t)(colon - text));
-    head[colon - text] = '\0';
     uint64_t op = 0, replica = 0;
-    if (!cli_parse_u64(head, &op) || !cli_parse_u64(colon + 1, &replica)) return false;
+    if (!parse_pair(text, ":", &op, &replica)) return false;
     if (op == 0 || op > SIM_OPS_MAX || replica >= SIM_REPLICAS_MAX) return false;
     o->inject_bit_flip_op = (uint32_t)op;
     o->inject_bit_flip_replica = (uint32_t)replica;
     return true;
 }
 
-/* SIZE: bytes, or with a suffix K, M, G, T (KiB... also accepted); "none" is no limit (0). */
-static bool parse_size(const char *text, uint64_t *out) {
-    if (strcmp(text, "none") == 0) {
-        *out = 0;
-        return true;
-    }
-    size_t digits = strspn(text, "0123456789");
-    if (digits == 0 || digits >= 24) return false;
-    char number[24];
-    memcpy(number, text, digits);
-    number[digits] = '\0';
-    uint64_t value = 0;
-    if (!cli_parse_u64(number, &value)) return false;
-    static const char *const suffixes[][3] = {
-        {"", "", ""}, {"K", "KiB", "k"}, {"M", "MiB", "m"}, {"G", "GiB", "g"}, {"T", "TiB", "t"}};
-    const char *suffix = text + digits;
-    for (uint32_t shift = 0; shift < 5; shift++) {
-        bool match = false;
-        for (uint32_t i = 0; i < 3; i++) match = match || strcmp(suffix, suffixes[shift][i]) == 0;
-        if (!match) continue;
-        if (value > (UINT64_MAX >> (10 * shift))) return false;
-        *out = value << (10 * shift);
-        return *out != 0;
-    }
-    return false;
+/* on|off into *off; false for anything else. */
+static bool parse_switch(const char *text, bool *off) {
+    if (strcmp(text, "on") != 0 && strcmp(text, "off") != 0) return false;
+    *off = strcmp(text, "off") == 0;
+    return true;
 }
 
 /* The default --memory-max: 2 GiB, or half the physical memory where that is less. Read
@@ -200,150 +244,189 @@ static uint64_t memory_max_default(void) {
     return limit;
 }
 
-/* --replicas N and the other tunables; returns EXIT_OK, or the usage status. */
-static int parse_param(const char *flag, const char *value, options *o, bool *matched) {
-    *matched = false;
-    for (uint32_t i = 0; i < SIM_PARAM_COUNT; i++) {
-        if (strcmp(flag + 2, sim_params[i].flag) != 0) continue;
-        *matched = true;
-        uint64_t number = 0;
-        if (!cli_parse_u64(value, &number) || number < sim_params[i].min ||
-            number > sim_params[i].max) {
-            fprintf(stderr,
-                    "client-sessions-sim: %s needs an integer in %" PRIu32 "..%" PRIu32 "\n", flag,
-                    sim_params[i].min, sim_params[i].max);
-            return EXIT_USAGE;
-        }
-        sim_overrides_set(&o->overrides, (sim_param)i, (uint32_t)number);
-        return EXIT_OK;
-    }
+/* --replicas N and the other tunables of the parameter table; a byte count is a SIZE. */
+static int parse_param(const cli_parser *p, sim_param param, options *o) {
+    const sim_param_info *info = &sim_params[param];
+    uint64_t number = 0;
+    bool ok = strcmp(info->unit, "bytes") == 0 ? cli_value_size(p, info->min, info->max, &number)
+                                               : cli_value_u64(p, info->min, info->max, &number);
+    if (!ok) return EXIT_USAGE;
+    sim_overrides_set(&o->overrides, param, (uint32_t)number);
     return EXIT_OK;
 }
 
-static int parse_flag_with_value(const char *flag, const char *value, options *o) {
-    if (strcmp(flag, "--seed") == 0 || strcmp(flag, "--seeds") == 0) o->seed_given = true;
-    if (strcmp(flag, "--entropy") == 0) {
-        o->entropy_path = value;
-    } else if (strcmp(flag, "--seed") == 0) {
-        if (!cli_parse_u64(value, &o->seed_first)) return usage_error("bad seed '%s'", value);
+/* The flags that select the seeds, and --memory-max. */
+static int parse_selection(const cli_parser *p, int flag, options *o) {
+    uint64_t number = 0;
+    switch (flag) {
+    case FLAG_SEED:
+        if (!cli_parse_u64(p->value, &o->seed_first))
+            return cli_value_error(p, "a number below 2^64");
         o->seed_last = o->seed_first;
-        o->range = false;
-    } else if (strcmp(flag, "--seeds") == 0) {
-        if (!parse_range(value, &o->seed_first, &o->seed_last)) {
-            return usage_error("--seeds needs A..B with A <= B, got '%s'", value);
+        return EXIT_OK;
+    case FLAG_SEEDS:
+        if (!parse_pair(p->value, "..", &o->seed_first, &o->seed_last) ||
+            o->seed_first > o->seed_last) {
+            return cli_value_error(p, "A..B, two numbers with A <= B");
         }
         o->range = true;
-    } else if (strcmp(flag, "--stride") == 0) {
-        if (!cli_parse_u64(value, &o->stride) || o->stride == 0)
-            return usage_error("bad --stride '%s'", value);
-    } else if (strcmp(flag, "--swarm") == 0) {
-        if (strcmp(value, "on") != 0 && strcmp(value, "off") != 0) {
-            return usage_error("--swarm takes on or off, got '%s'", value);
+        return EXIT_OK;
+    case FLAG_STRIDE: return cli_value_u64(p, 1, UINT64_MAX, &o->stride) ? EXIT_OK : EXIT_USAGE;
+    case FLAG_ENTROPY: o->entropy_path = p->value; return EXIT_OK;
+    case FLAG_MEMORY_MAX:
+        o->memory_max_text = p->value;
+        if (strcmp(p->value, "none") == 0) {
+            o->memory_max = 0;
+            return EXIT_OK;
         }
-        o->overrides.swarm_off = strcmp(value, "off") == 0;
-    } else if (strcmp(flag, "--faults") == 0) {
-        if (strcmp(value, "off") != 0 && strcmp(value, "on") != 0) {
-            return usage_error("--faults takes off (or on), got '%s'", value);
+        if (!cli_parse_size(p->value, &number) || number == 0) {
+            return cli_value_error(p, "a size such as 4G, 512M or 1073741824 (or 'none')");
         }
-        o->overrides.faults_off = strcmp(value, "off") == 0;
-    } else if (strcmp(flag, "--inject-bit-flip") == 0) {
-        if (!parse_injection(value, &o->overrides)) {
-            return usage_error(
-                "--inject-bit-flip needs OP:REPLICA (OP >= 1, REPLICA < 6), got '%s'", value);
-        }
-    } else if (strcmp(flag, "--trace") == 0) {
-        o->trace_path = value;
-    } else if (strcmp(flag, "--hash-seed-salt") == 0) {
-        if (!cli_parse_u64(value, &o->hash_seed_salt))
-            return usage_error("bad --hash-seed-salt '%s'", value);
-    } else if (strcmp(flag, "--memory-max") == 0) {
-        if (!parse_size(value, &o->memory_max)) {
-            return usage_error("--memory-max needs a size such as 4G, 512M or 1073741824 "
-                               "(or 'none'), got '%s'",
-                               value);
-        }
-        o->memory_max_text = value;
-    } else if (strcmp(flag, "--bench-seconds") == 0) {
-        if (!cli_parse_u64(value, &o->bench_seconds) || o->bench_seconds == 0 ||
-            o->bench_seconds > 3600) {
-            return usage_error("--bench-seconds needs 1..3600, got '%s'", value);
-        }
-    } else {
-        bool matched = false;
-        int status = parse_param(flag, value, o, &matched);
-        if (!matched) return usage_error("unknown flag '%s'", flag);
-        return status;
+        o->memory_max = number;
+        return EXIT_OK;
+    default: return -1;
     }
-    return EXIT_OK;
+}
+
+/* Every flag but --help and --version; returns EXIT_OK or the usage status. */
+static int parse_flag(const cli_parser *p, int flag, options *o) {
+    int status = parse_selection(p, flag, o);
+    if (status >= 0) return status;
+    if (flag >= FLAG_PARAM) return parse_param(p, (sim_param)(flag - FLAG_PARAM), o);
+    switch (flag) {
+    case FLAG_SWARM:
+        return parse_switch(p->value, &o->overrides.swarm_off) ? EXIT_OK
+                                                               : cli_value_error(p, "on or off");
+    case FLAG_FAULTS:
+        return parse_switch(p->value, &o->overrides.faults_off) ? EXIT_OK
+                                                                : cli_value_error(p, "on or off");
+    case FLAG_INJECT_BIT_FLIP:
+        return parse_injection(p->value, &o->overrides)
+                   ? EXIT_OK
+                   : cli_value_error(p, "OP:REPLICA with OP in 1..1000000 and REPLICA below 6");
+    case FLAG_TRACE: o->trace_path = p->value; return EXIT_OK;
+    case FLAG_HASH_SEED_SALT:
+        return cli_value_u64(p, 0, UINT64_MAX, &o->hash_seed_salt) ? EXIT_OK : EXIT_USAGE;
+    case FLAG_BENCH_SECONDS:
+        return cli_value_u64(p, 1, 3600, &o->bench_seconds) ? EXIT_OK : EXIT_USAGE;
+    case FLAG_JSON: o->json = true; return EXIT_OK;
+    case FLAG_QUIET: o->quiet = true; return EXIT_OK;
+    case FLAG_CHECK_DETERMINISM: o->check_determinism = true; return EXIT_OK;
+    case FLAG_BENCH: o->bench = true; return EXIT_OK;
+    case FLAG_PARAMS_JSON: o->params_json = true; return EXIT_OK;
+    case FLAG_DRY_RUN: o->dry_run = true; return EXIT_OK;
+    default: SIM_ASSERT(false); return EXIT_USAGE;
+    }
+}
+
+/* Flags that cannot go together, and flags that need another. */
+static int flag_conflicts(const cli_parser *p, const options *o) {
+    bool seed = cli_given(p, FLAG_SEED), entropy = o->entropy_path != NULL;
+    if (seed && o->range) {
+        return cli_usage_error(PROGRAM, "--seed and --seeds cannot go together: give one");
+    }
+    if (entropy && (seed || o->range)) {
+        return cli_usage_error(PROGRAM,
+                               "--entropy FILE is the run's seed: no --seed or --seeds with it");
+    }
+    if (cli_given(p, FLAG_STRIDE) && !o->range) {
+        return cli_usage_error(PROGRAM, "--stride needs --seeds A..B");
+    }
+    if (o->trace_path != NULL && o->range) {
+        return cli_usage_error(PROGRAM, "--trace works with one --seed only");
+    }
+    if (cli_given(p, FLAG_BENCH_SECONDS) && !o->bench) {
+        return cli_usage_error(PROGRAM, "--bench-seconds needs --bench");
+    }
+    /* A mode prints its own output and runs no seed: nothing else may be asked of it. */
+    uint64_t alone = (uint64_t)o->bench + (uint64_t)o->params_json;
+    uint64_t allowed =
+        (uint64_t)o->bench + (uint64_t)cli_given(p, FLAG_BENCH_SECONDS) + (uint64_t)o->params_json;
+    uint64_t given = (uint64_t)__builtin_popcountll(p->seen);
+    if (alone > 0 && given > allowed) {
+        return cli_usage_error(PROGRAM, "%s takes no other flag%s",
+                               o->bench ? "--bench" : "--params-json",
+                               o->bench ? " but --bench-seconds" : "");
+    }
+    return -1;
+}
+
+static void options_defaults(options *o, const char *program) {
+    memset(o, 0, sizeof(*o));
+    o->program = program;
+    o->stride = 1;
+    o->bench_seconds = 3;
+    o->memory_max = memory_max_default();
 }
 
 /* Returns -1 to go on, or an exit status (--help, --version, errors). */
 static int parse_args(int argc, char **argv, options *o) {
-    memset(o, 0, sizeof(*o));
-    o->program = argv[0];
-    o->stride = 1;
-    o->bench_seconds = 3;
-    o->memory_max = memory_max_default();
-    for (int i = 1; i < argc; i++) {
-        const char *flag = argv[i];
-        if (strcmp(flag, "--help") == 0 || strcmp(flag, "-h") == 0) {
+    options_defaults(o, argv[0]);
+    struct option table[FIXED_FLAG_COUNT + SIM_PARAM_COUNT + 1];
+    flag_table(table);
+    cli_parser p;
+    cli_parser_init(&p, PROGRAM, argc, argv, table);
+    for (int flag; (flag = cli_next(&p)) != CLI_END;) {
+        if (flag == CLI_FAILED) return EXIT_USAGE;
+        if (flag == CLI_ARGUMENT) {
+            return cli_usage_error(PROGRAM, "unexpected argument '%s': only flags are taken",
+                                   p.value);
+        }
+        if (flag == 'h') {
             usage(stdout);
-            return EXIT_OK;
+            return stdout_finish(EXIT_OK);
         }
-        if (strcmp(flag, "--version") == 0) {
+        if (flag == FLAG_VERSION) {
             printf("client-sessions-sim %s\n", VSR_VERSION_STRING);
-            return EXIT_OK;
+            return stdout_finish(EXIT_OK);
         }
-        if (strcmp(flag, "--json") == 0) {
-            o->json = true;
-            continue;
-        }
-        if (strcmp(flag, "--quiet") == 0) {
-            o->quiet = true;
-            continue;
-        }
-        if (strcmp(flag, "--check-determinism") == 0) {
-            o->check_determinism = true;
-            continue;
-        }
-        if (strcmp(flag, "--bench") == 0) {
-            o->bench = true;
-            continue;
-        }
-        if (strcmp(flag, "--params-json") == 0) {
-            o->params_json = true;
-            continue;
-        }
-        if (strcmp(flag, "--dry-run") == 0) {
-            o->dry_run = true;
-            continue;
-        }
-        if (strncmp(flag, "--", 2) != 0) return usage_error("unexpected argument '%s'", flag);
-        if (i + 1 >= argc) return usage_error("%s needs a value", flag);
-        int status = parse_flag_with_value(flag, argv[++i], o);
+        int status = parse_flag(&p, flag, o);
         if (status != EXIT_OK) return status;
     }
-    if (o->trace_path != NULL && o->range)
-        return usage_error("%s", "--trace works with one --seed only");
-    if (o->entropy_path != NULL && o->seed_given)
-        return usage_error("%s", "--entropy FILE is the run's seed: no --seed or --seeds with it");
-    return -1;
+    return flag_conflicts(&p, o);
 }
 
 /* ---- output ---- */
 
+/* The length of the valid UTF-8 sequence that starts at c (1 to 4), or 0 when the bytes
+ * there are not one: no overlong form, no surrogate, nothing past U+10FFFF. */
+static size_t utf8_sequence(const unsigned char *c) {
+    static const unsigned char lead_mask[] = {0, 0, 0x1f, 0x0f, 0x07};
+    static const uint32_t smallest[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (c[0] < 0x80) return 1;
+    size_t length = (c[0] & 0xe0) == 0xc0   ? 2
+                    : (c[0] & 0xf0) == 0xe0 ? 3
+                    : (c[0] & 0xf8) == 0xf0 ? 4
+                                            : 0;
+    if (length == 0) return 0;
+    uint32_t code = c[0] & lead_mask[length];
+    for (size_t i = 1; i < length; i++) {
+        if ((c[i] & 0xc0) != 0x80) return 0; /* also stops at the string's end */
+        code = code << 6 | (c[i] & 0x3fu);
+    }
+    if (code < smallest[length] || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return 0;
+    return length;
+}
+
+/* text as a JSON string: valid UTF-8 as it is, every other byte XX as \udcXX (lossless: a
+ * reader's surrogateescape gives the bytes back). */
 static void json_string(const char *text, FILE *out) {
     fputc('"', out);
-    for (const unsigned char *c = (const unsigned char *)text; *c != '\0'; c++) {
-        if (*c == '"' || *c == '\\') {
+    for (const unsigned char *c = (const unsigned char *)text; *c != '\0';) {
+        size_t length = utf8_sequence(c);
+        if (length == 0) {
+            fprintf(out, "\\udc%02x", *c);
+            length = 1;
+        } else if (*c == '"' || *c == '\\') {
             fprintf(out, "\\%c", *c);
         } else if (*c == '\n') {
             fputs("\\n", out);
         } else if (*c < 0x20) {
             fprintf(out, "\\u%04x", *c);
         } else {
-            fputc(*c, out);
+            fwrite(c, 1, length, out);
         }
+        c += length;
     }
     fputc('"', out);
 }
@@ -490,7 +573,8 @@ static int run_seed(const options *o, uint64_t seed, FILE *trace) {
     config.hash_seed_salt = o->hash_seed_salt;
     const char *invalid = sim_config_invalid(&config);
     if (invalid != NULL) {
-        return usage_error("invalid configuration for seed 0x%016" PRIx64 ": %s", seed, invalid);
+        return cli_usage_error(PROGRAM, "invalid configuration for seed 0x%016" PRIx64 ": %s", seed,
+                               invalid);
     }
     sim_result result;
     uint64_t start = cli_now_ns();
@@ -559,11 +643,7 @@ static int run_seeds(const options *o) {
         return EXIT_ENVIRONMENT;
     }
     /* The results go to standard output: a run whose results were lost has not passed. */
-    if (fflush(stdout) != 0 || ferror(stdout)) {
-        fprintf(stderr, "client-sessions-sim: error writing standard output\n");
-        return EXIT_ENVIRONMENT;
-    }
-    return worst;
+    return stdout_finish(worst);
 }
 
 /* Reads --entropy FILE whole (a file, a pipe or a device; at most ENTROPY_SIZE_MAX bytes). */
@@ -603,7 +683,7 @@ static int check_overrides(const options *o) {
     char reason[512];
     uint64_t memory = 0;
     if (sim_overrides_invalid(&o->overrides, o->memory_max, &memory, reason, sizeof(reason))) {
-        return usage_error("%s", reason);
+        return cli_usage_error(PROGRAM, "%s", reason);
     }
     if (o->dry_run) {
         printf("client-sessions-sim: the flags are valid for every seed; a run needs at most "
@@ -615,7 +695,7 @@ static int check_overrides(const options *o) {
             printf("%" PRIu64 " bytes (%.1f MiB)\n", o->memory_max,
                    (double)o->memory_max / (1024.0 * 1024.0));
         }
-        return fflush(stdout) == 0 && !ferror(stdout) ? EXIT_OK : EXIT_ENVIRONMENT;
+        return stdout_finish(EXIT_OK);
     }
     return -1;
 }
@@ -627,9 +707,9 @@ int main(int argc, char **argv) {
     if (status >= 0) return status;
     if (o.params_json) {
         sim_params_print_json(stdout);
-        return fflush(stdout) == 0 && !ferror(stdout) ? EXIT_OK : EXIT_ENVIRONMENT;
+        return stdout_finish(EXIT_OK);
     }
-    if (o.bench) return sim_bench(o.bench_seconds);
+    if (o.bench) return stdout_finish(sim_bench(o.bench_seconds));
     status = check_overrides(&o);
     if (status >= 0) return status;
     status = o.entropy_path != NULL ? read_entropy(&o) : EXIT_OK;

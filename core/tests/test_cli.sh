@@ -67,7 +67,7 @@ expect usage_no_capacity 2 "$tool" decode "$tb7"
 expect usage_bad_capacity 2 "$tool" decode --clients-max 0 "$tb7"
 expect usage_huge_capacity 2 "$tool" decode --clients-max 99999999999 "$tb7"
 expect help 0 "$tool" --help
-contains help "$work/out" "decode-blocks --block-size B --reference REF"
+contains help "$work/out" "decode-blocks --block-size SIZE --reference REF"
 expect version 0 "$tool" --version
 
 # encode-blocks then decode-blocks: the same JSON as decode.
@@ -200,6 +200,13 @@ if [ "$(id -u)" = 0 ] && mkdir "$work/full" && mount -t tmpfs -o size=64k tmpfs 
     expect encode_full_old 1 "$tool" encode-blocks --block-size 512 "$work/empty1024" "$work/full/old"
     check encode_full_old_kept test "$(cat "$work/full/old")" = old
     check encode_full_no_temp test "$(ls "$work/full")" = old
+    # REF into a file on the full disk: OUT (elsewhere) is not replaced.
+    head -c 1M /dev/zero >"$work/full/fill" 2>/dev/null
+    echo old >"$work/ref-full-out"
+    expect encode_full_ref 1 sh -c "'$tool' encode-blocks --block-size 512 '$tb7' '$work/ref-full-out' >'$work/full/ref'"
+    contains encode_full_ref "$work/err" "cannot write the reference to standard output: No space left on device"
+    check encode_full_ref_kept test "$(cat "$work/ref-full-out")" = old
+    check encode_full_ref_no_temp test -z "$(find "$work" -maxdepth 1 -name 'ref-full-out.tmp-*')"
     umount "$work/full" && mounted=""
 else
     echo "cli: skipped the full-disk checks: mounting a tmpfs needs root"
@@ -234,6 +241,146 @@ refmany=$(cat "$work/out")
 check many_blocks_count test "$(stat -c %s "$work/many.blocks")" = $((512 * 33792))
 expect many_blocks 0 "$tool" decode-blocks --block-size 512 --reference "$refmany" "$work/many.blocks"
 check many_blocks_empty test ! -s "$work/out"
+
+# ---- OUT: only a regular file or a new path is replaced; nothing is lost on an error ----
+# Every special file here is made in $work (never the system's own /dev/null): a device
+# node of /dev/null's numbers, a block device, a FIFO with a reader, symbolic links.
+# snapshot PATH: what stands there (kind, device numbers, link target, content) in one line
+snapshot() {
+    if [ -L "$1" ]; then
+        echo "link $(readlink "$1")"
+    elif [ -e "$1" ] || [ -p "$1" ]; then
+        echo "$(stat -c '%F %t:%T %s' "$1") $( [ -f "$1" ] && cksum <"$1")"
+    else
+        echo absent
+    fi
+}
+refused_out() { # refused_out NAME OUT WHAT: encode-blocks to OUT is refused and OUT stays
+    local name=$1 out=$2 what=$3 before
+    before=$(snapshot "$out")
+    expect "$name" 2 "$tool" encode-blocks --block-size 512 "$tb7" "$out"
+    contains "$name" "$work/err" "$what"
+    check "${name}_kept" test "$(snapshot "$out")" = "$before"
+    check "${name}_no_ref" test ! -s "$work/out"
+    check "${name}_no_temp" test -z "$(find "$work/outs" -name '*.tmp-*')"
+}
+mkdir "$work/outs"
+if [ "$(id -u)" = 0 ] && mknod "$work/outs/null" c 1 3 && mknod "$work/outs/disk" b 7 250; then
+    refused_out out_char_device "$work/outs/null" "is a character device"
+    refused_out out_block_device "$work/outs/disk" "is a block device"
+else
+    echo "cli: skipped the device-node checks: mknod needs root"
+fi
+mkfifo "$work/outs/fifo"
+timeout 20 cat "$work/outs/fifo" >"$work/outs/fifo.read" &
+reader=$!
+refused_out out_fifo "$work/outs/fifo" "is a FIFO"
+: >"$work/outs/fifo" # the reader sees the end, with nothing written through the FIFO
+wait "$reader"
+check out_fifo_reader_ok test $? = 0
+check out_fifo_nothing_read test ! -s "$work/outs/fifo.read"
+echo old >"$work/outs/target"
+ln -s target "$work/outs/link"
+refused_out out_symlink "$work/outs/link" "is a symbolic link"
+check out_symlink_target test "$(cat "$work/outs/target")" = old
+ln -s nowhere "$work/outs/dangling"
+refused_out out_dangling_symlink "$work/outs/dangling" "is a symbolic link"
+check out_dangling_not_created test ! -e "$work/outs/nowhere"
+mkdir "$work/outs/dir"
+refused_out out_directory "$work/outs/dir" "is a directory"
+# OUT is TRAILER itself: by the same name, a hard link, a symbolic link, standard input.
+cp "$tb7" "$work/outs/same"
+ln "$work/outs/same" "$work/outs/hard"
+ln -s same "$work/outs/soft"
+for pair in "same same" "same hard" "soft same" "soft hard"; do
+    set -- $pair
+    expect "out_is_trailer_$1_$2" 2 "$tool" encode-blocks --block-size 512 "$work/outs/$1" "$work/outs/$2"
+    contains "out_is_trailer_$1_$2" "$work/err" "is TRAILER"
+    check "out_is_trailer_$1_$2_kept" cmp -s "$work/outs/same" "$tb7"
+done
+expect out_is_trailer_stdin 2 sh -c "'$tool' encode-blocks --block-size 512 - '$work/outs/same' <'$work/outs/same'"
+check out_is_trailer_stdin_kept cmp -s "$work/outs/same" "$tb7"
+# REF that cannot be written (/dev/full, a reader gone): an error, OUT as it was, no
+# temporary file left; REF is written before OUT is renamed into place.
+echo old >"$work/outs/old"
+chmod 640 "$work/outs/old"
+if [ -w /dev/full ]; then
+    expect out_ref_full 1 sh -c "'$tool' encode-blocks --block-size 512 '$tb7' '$work/outs/old' >/dev/full"
+    contains out_ref_full "$work/err" "cannot write the reference to standard output"
+    check out_ref_full_kept test "$(cat "$work/outs/old")" = old
+    expect out_ref_full_new 1 sh -c "'$tool' encode-blocks --block-size 512 '$tb7' '$work/outs/new' >/dev/full"
+    check out_ref_full_no_new test ! -e "$work/outs/new"
+fi
+expect out_ref_pipe 1 python3 -c '
+import subprocess, sys
+p = subprocess.Popen(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+p.stdout.close()
+sys.stderr.write(p.stderr.read().decode())
+sys.exit(p.wait())' "$tool" encode-blocks --block-size 512 "$tb7" "$work/outs/old"
+contains out_ref_pipe "$work/err" "Broken pipe"
+check out_ref_pipe_kept test "$(cat "$work/outs/old")" = old
+check out_ref_no_temp test -z "$(find "$work/outs" -name '*.tmp-*')"
+# A regular OUT is replaced, keeping its mode.
+expect out_regular 0 "$tool" encode-blocks --block-size 512 "$tb7" "$work/outs/old"
+check out_regular_mode test "$(stat -c %a "$work/outs/old")" = 640
+check out_regular_blocks test "$(stat -c %s "$work/outs/old")" = $((512 * 8))
+
+# --first-address: any non-zero u64 whose chain of blocks does not pass 2^64 - 1.
+expect first_address_max 0 "$tool" encode-blocks --block-size 4096 --first-address 18446744073709551615 "$tb7" "$work/outs/max"
+echo "$(cat "$work/out")" >"$work/outs/max.ref"
+contains first_address_max "$work/out" ":18446744073709551615:"
+expect first_address_max_decodes 0 "$tool" decode-blocks --block-size 4096 --reference "@$work/outs/max.ref" "$work/outs/max"
+check first_address_max_output cmp -s "$work/out" "$work/direct.jsonl"
+expect first_address_chain 0 "$tool" encode-blocks --block-size 512 --first-address 18446744073709551608 "$tb7" "$work/outs/chain"
+expect first_address_past 1 "$tool" encode-blocks --block-size 512 --first-address 18446744073709551609 "$tb7" "$work/outs/past"
+contains first_address_past "$work/err" "--first-address may be at most 18446744073709551608"
+check first_address_past_no_out test ! -e "$work/outs/past"
+expect first_address_zero 2 "$tool" encode-blocks --block-size 512 --first-address 0 "$tb7" "$work/outs/past"
+
+# --help and --version are output too: into /dev/full they fail, with the reason.
+if [ -w /dev/full ]; then
+    for flags in --help --version "decode --help"; do
+        # shellcheck disable=SC2086 # split on purpose
+        expect "full_$flags" 1 sh -c "'$tool' $flags >/dev/full"
+        contains "full_$flags" "$work/err" "cannot write the output: No space left on device"
+    done
+fi
+
+# One grammar (cli/options.h, shared with client-sessions-sim): --flag=value, 0x, sizes,
+# '--', each flag once, names in full, one wording.
+expect grammar_equals 0 "$tool" decode --clients-max=7 "$tb7"
+check grammar_equals_output cmp -s "$work/out" "$work/direct.jsonl"
+expect grammar_hex 0 "$tool" decode --clients-max 0x7 "$tb7"
+expect grammar_twice 2 "$tool" decode --clients-max 7 --clients-max 7 "$tb7"
+contains grammar_twice "$work/err" "--clients-max given twice"
+contains grammar_twice "$work/err" "Try 'client-sessions --help'."
+expect grammar_abbreviation 2 "$tool" decode --clients 7 "$tb7"
+contains grammar_abbreviation "$work/err" "unknown option '--clients'"
+expect grammar_flag_as_value 2 "$tool" decode --clients-max --help "$tb7"
+expect grammar_no_value 2 "$tool" decode "$tb7" --clients-max
+contains grammar_no_value "$work/err" "--clients-max needs a value"
+expect grammar_dashdash 1 "$tool" decode --clients-max 64 -- -x
+contains grammar_dashdash "$work/err" "cannot open -x"
+cp "$tb7" "$work/-x"
+expect grammar_dashdash_file 0 sh -c "cd '$work' && '$tool' decode --clients-max 7 -- -x"
+check grammar_dashdash_output cmp -s "$work/out" "$work/direct.jsonl"
+expect grammar_unknown 2 "$tool" decode -x "$tb7"
+contains grammar_unknown "$work/err" "unknown option '-x'"
+expect grammar_size 0 "$tool" decode-blocks --reference "$ref4k" "$work/tb7.blocks" --block-size=4K
+expect grammar_size_hex 0 "$tool" checksum --max-bytes 0x800 "$tb7"
+expect grammar_size_lower 2 "$tool" checksum --max-bytes 2k "$tb7"
+contains grammar_size_lower "$work/err" "--max-bytes needs a size"
+expect grammar_block_size 2 "$tool" decode-blocks --block-size 3K --reference "$ref4k" "$work/tb7.blocks"
+contains grammar_block_size "$work/err" "--block-size needs a power of two in 512..1048576"
+# --cluster is a number like every other: 10 is ten, 0xa is ten.
+expect cluster_decimal 0 "$tool" encode-blocks --block-size 512 --cluster 10 "$tb7" "$work/outs/c10"
+cp "$work/out" "$work/outs/c10.ref"
+expect cluster_hex 0 "$tool" encode-blocks --block-size 512 --cluster 0xa "$tb7" "$work/outs/c0xa"
+check cluster_same cmp -s "$work/out" "$work/outs/c10.ref"
+check cluster_same_blocks cmp -s "$work/outs/c10" "$work/outs/c0xa"
+expect cluster_u128 0 "$tool" encode-blocks --block-size 512 --cluster 0xffffffffffffffffffffffffffffffff "$tb7" "$work/outs/cmax"
+expect cluster_past_u128 2 "$tool" encode-blocks --block-size 512 --cluster 340282366920938463463374607431768211456 "$tb7" "$work/outs/cpast"
+contains cluster_past_u128 "$work/err" "--cluster needs a number below 2^128"
 
 # No entropy: decode fails, never falls back to a hash seed an attacker knows (seed 0).
 # getrandom(2) and /dev/urandom are taken away with an LD_PRELOAD shim.

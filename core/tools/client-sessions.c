@@ -2,14 +2,15 @@
  * client-sessions: inspect checksums, trailers and trailer blocks of a real system.
  * Exit 0 on success, 1 when the input is invalid or unreadable, 2 on bad usage.
  */
-#define _GNU_SOURCE /* getrandom, fileno, mkstemp, fchmod */
+#define _GNU_SOURCE /* getrandom, fileno, mkstemp, fchmod, renameat2 */
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <libgen.h>
-#include <stdarg.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -17,8 +18,11 @@
 #include <unistd.h>
 
 #include "client_sessions.h"
+#include "options.h"
 
-enum { EXIT_INVALID = 1, EXIT_USAGE = 2 };
+#define PROGRAM "client-sessions"
+
+enum { EXIT_INVALID = 1, EXIT_USAGE = CLI_EXIT_USAGE };
 
 enum {
     SLOT_SIZE = CLIENT_SESSIONS_SLOT_ENCODED_SIZE,
@@ -31,29 +35,27 @@ static const char usage_text[] =
     "usage: client-sessions COMMAND [OPTIONS] ARGS\n"
     "\n"
     "Commands:\n"
-    "  checksum [--max-bytes N] FILE\n"
-    "      Print the checksum (AEGIS-128L MAC, docs/FORMAT.md section 1) of FILE as 32 lowercase "
-    "hex\n"
-    "      digits, most significant first. FILE may be - for standard input. The input\n"
-    "      is streamed to its end, whatever its size. A character device other than\n"
-    "      /dev/null (such as /dev/zero, or a terminal as standard input) may never\n"
-    "      end: it is refused unless --max-bytes N is given; with --max-bytes, an\n"
-    "      input longer than N bytes is an error (exit 1), never the checksum of a\n"
-    "      prefix. N may end in K, M, G or T (powers of 1024).\n"
+    "  checksum [--max-bytes SIZE] FILE\n"
+    "      Print the checksum (AEGIS-128L MAC, docs/FORMAT.md section 1) of FILE as 32\n"
+    "      lowercase hex digits, most significant first. FILE may be - for standard input.\n"
+    "      The input is streamed to its end, whatever its size. A character device other\n"
+    "      than /dev/null (such as /dev/zero, or a terminal as standard input) may never\n"
+    "      end: it is refused unless --max-bytes is given; with --max-bytes, an input\n"
+    "      longer than SIZE bytes is an error (exit 1), never the checksum of a prefix.\n"
     "\n"
     "  decode --clients-max N FILE\n"
-    "      Validate FILE as an encoded client-sessions trailer of capacity N (exactly\n"
-    "      264*N bytes) and print one JSON object per occupied slot:\n"
+    "      Validate FILE as an encoded client-sessions trailer of capacity N (1..1048576,\n"
+    "      exactly 264*N bytes) and print one JSON object per occupied slot:\n"
     "        {\"slot\":0,\"client\":\"<hex>\",\"session\":10,\"commit\":10,\"op\":10,\n"
     "         \"request\":1,\"operation\":0,\"timestamp\":1000,\"checksum\":\"<hex>\"}\n"
     "      u128 values are 32 hex digits, most significant first. On invalid input,\n"
     "      prints 'error: <rule> at slot <i>' to stderr and exits 1.\n"
     "\n"
-    "  decode-blocks --block-size B --reference REF FILE...\n"
+    "  decode-blocks --block-size SIZE --reference REF FILE...\n"
     "      Read a trailer from its blocks, check every block and the whole trailer\n"
-    "      (docs/FORMAT.md section 4), then decode it as above; clients_max is the trailer size / "
-    "264.\n"
-    "      Each FILE holds one or more blocks back to back, B bytes each (the last one\n"
+    "      (docs/FORMAT.md section 4), then decode it as above; clients_max is the\n"
+    "      trailer size / 264. The block size is a power of two in 512..1048576 (1M).\n"
+    "      Each FILE holds one or more blocks back to back, SIZE bytes each (the last one\n"
     "      in a file may stop after its header.size bytes); a block is found by the\n"
     "      address in its header (blocks with address 0 are skipped as free space).\n"
     "      FILEs are streamed: memory holds an index of the blocks (24 bytes each, at\n"
@@ -63,18 +65,28 @@ static const char usage_text[] =
     "      may never end).\n"
     "      REF is the trailer reference as four fields\n"
     "        SIZE:CHECKSUM:LAST_BLOCK_ADDRESS:LAST_BLOCK_CHECKSUM\n"
-    "      (decimal, hex, decimal, hex), or @PATH to read that line from a file.\n"
+    "      (two numbers, and two checksums of 1 to 32 hex digits as encode-blocks prints\n"
+    "      them), or @PATH to read that line from a file.\n"
     "      On invalid input, prints 'error: <rule> at block <address>' and exits 1.\n"
     "\n"
-    "  encode-blocks --block-size B [--cluster C] [--release R] [--first-address A]\n"
+    "  encode-blocks --block-size SIZE [--cluster C] [--release R] [--first-address A]\n"
     "                TRAILER OUT\n"
     "      Split the trailer in file TRAILER into blocks (addresses A, A+1, ...;\n"
     "      default A=1, C=0, R=1), write them back to back to OUT and print the\n"
-    "      reference in the REF form above. TRAILER must be a valid trailer: 264*N\n"
-    "      bytes with N in 1..1048576 that decode (else exit 1: 'too large', or the\n"
-    "      rule it breaks). OUT is written to a temporary file in its directory,\n"
-    "      synced, then renamed: an error (a full disk) leaves no partial OUT and an\n"
-    "      existing OUT untouched. OUT may not be '-' (standard output carries REF).\n"
+    "      reference in the REF form above. C is a number below 2^128 (0x and 32 hex\n"
+    "      digits for a cluster id as TigerBeetle prints it), R in 1..4294967295, A any\n"
+    "      number from 1 such that the last block's address A+blocks-1 is below 2^64.\n"
+    "      TRAILER must be a valid trailer: 264*N bytes with N in 1..1048576 that\n"
+    "      decode (else exit 1: 'too large', or the rule it breaks).\n"
+    "      OUT must be a regular file or a path that does not exist yet; anything else\n"
+    "      (a symbolic link, a device such as /dev/null, a FIFO, a directory) is refused\n"
+    "      (exit 2): nothing is ever written through it. OUT may not be TRAILER itself,\n"
+    "      by any name (a hard or symbolic link to it), nor '-' (standard output carries\n"
+    "      REF; for a file named -, write ./-). The blocks go to a temporary file next to\n"
+    "      OUT, synced; REF is written to standard output; only then is the temporary\n"
+    "      file renamed to OUT. An error at any step (a full disk, standard output that\n"
+    "      cannot be written) leaves no partial OUT and an existing OUT byte for byte as\n"
+    "      it was.\n"
     "\n"
     "decode, decode-blocks and encode-blocks (which decodes TRAILER to check it) index\n"
     "the table with a hash seed from getrandom(2) (or /dev/urandom), fresh per run, so\n"
@@ -82,21 +94,13 @@ static const char usage_text[] =
     "(exit 1). The seed never changes an answer.\n"
     "\n"
     "Options:\n"
-    "  -h, --help     this text\n"
+    "  -h, --help     this text (also after a command)\n"
     "  --version      print the version\n"
     "\n"
-    "Exit status: 0 valid, 1 invalid or unreadable input, 2 bad usage.\n";
-
-__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...) {
-    fprintf(stderr, "client-sessions: ");
-    va_list args;
-    va_start(args, fmt);
-    vfprintf(stderr, fmt, args); // NOLINT(clang-analyzer-valist.Uninitialized): va_start above
-
-    va_end(args);
-    fprintf(stderr, "\nTry 'client-sessions --help'.\n");
-    return EXIT_USAGE;
-}
+    "Exit status: 0 valid, 1 invalid or unreadable input (or output that cannot be\n"
+    "written), 2 bad usage.\n"
+    "\n"
+    "Numbers and flags:\n";
 
 /* ---- files ---- */
 
@@ -106,6 +110,8 @@ typedef struct buffer {
     bool more;    /* the input went on past the limit */
     bool regular; /* a regular file: file_size is its size */
     uint64_t file_size;
+    dev_t device; /* the file read, as fstat saw it */
+    ino_t inode;
 } buffer;
 
 /* Opens path ("-" = standard input); fills *st. NULL (and a message) on error. */
@@ -149,6 +155,8 @@ static bool file_read_at_most(const char *path, size_t limit, buffer *out) {
     FILE *file = input_open(path, &st);
     if (file == NULL) return false;
     memset(out, 0, sizeof(*out));
+    out->device = st.st_dev;
+    out->inode = st.st_ino;
     out->regular = S_ISREG(st.st_mode);
     out->file_size = out->regular ? (uint64_t)st.st_size : 0;
     if (out->regular && out->file_size > limit) { /* too large, known without reading it */
@@ -206,13 +214,7 @@ static void size_got(const buffer *input, uint64_t limit, char *out, size_t out_
 }
 
 /* Standard output is where the answer goes: failing to write it is an error. */
-static int output_finish(int result) {
-    if (fflush(stdout) != 0 || ferror(stdout)) {
-        fprintf(stderr, "error: cannot write the output: %s\n", strerror(errno));
-        return EXIT_INVALID;
-    }
-    return result;
-}
+static int output_finish(int result) { return cli_stdout_close(PROGRAM) ? result : EXIT_INVALID; }
 
 /* A fresh seed per run from the kernel: with a seed known in advance (say, 0), a crafted
  * trailer could put every client in one probe run and make decode quadratic. getrandom(2),
@@ -242,42 +244,6 @@ static bool hash_seed_random(uint64_t *seed) {
 
 /* ---- parsing ---- */
 
-static bool parse_u64(const char *text, uint64_t *out) {
-    if (text == NULL || text[0] < '0' || text[0] > '9') return false;
-    errno = 0;
-    char *end = NULL;
-    unsigned long long value = strtoull(text, &end, 10);
-    if (errno != 0 || *end != '\0') return false;
-    *out = value;
-    return true;
-}
-
-/* A decimal byte count, optionally with K, M, G or T (powers of 1024). */
-static bool parse_size(const char *text, uint64_t *out) {
-    if (text == NULL || text[0] < '0' || text[0] > '9') return false;
-    errno = 0;
-    char *end = NULL;
-    unsigned long long value = strtoull(text, &end, 10);
-    if (errno != 0) return false;
-    static const char units[] = "KMGT";
-    unsigned shift = 0;
-    if (*end != '\0') {
-        const char *unit = strchr(units, *end);
-        if (unit == NULL || end[1] != '\0') return false;
-        shift = 10 * (unsigned)(unit - units + 1);
-    }
-    if (shift != 0 && value > (UINT64_MAX >> shift)) return false;
-    *out = (uint64_t)value << shift;
-    return true;
-}
-
-static bool parse_u32(const char *text, uint32_t *out) {
-    uint64_t value;
-    if (!parse_u64(text, &value) || value > UINT32_MAX) return false;
-    *out = (uint32_t)value;
-    return true;
-}
-
 /* SIZE:CHECKSUM:LAST_BLOCK_ADDRESS:LAST_BLOCK_CHECKSUM */
 static bool reference_parse(const char *text, vsr_trailer_reference *reference) {
     char copy[REFERENCE_TEXT_MAX];
@@ -296,9 +262,9 @@ static bool reference_parse(const char *text, vsr_trailer_reference *reference) 
             cursor = colon + 1;
         }
     }
-    return parse_u64(fields[0], &reference->size) &&
+    return cli_parse_u64(fields[0], &reference->size) &&
            vsr_u128_parse(fields[1], &reference->checksum) &&
-           parse_u64(fields[2], &reference->last_block_address) &&
+           cli_parse_u64(fields[2], &reference->last_block_address) &&
            vsr_u128_parse(fields[3], &reference->last_block_checksum);
 }
 
@@ -310,27 +276,142 @@ static void reference_print(const vsr_trailer_reference *reference) {
            reference->last_block_address, last);
 }
 
+/* ---- the command line (cli/options.h: one grammar with client-sessions-sim) ---- */
+
+enum {
+    FLAG_MAX_BYTES = 256,
+    FLAG_CLIENTS_MAX,
+    FLAG_BLOCK_SIZE,
+    FLAG_REFERENCE,
+    FLAG_CLUSTER,
+    FLAG_RELEASE,
+    FLAG_FIRST_ADDRESS,
+    FLAG_VERSION,
+};
+
+#define FLAG_HELP \
+    { "help", no_argument, NULL, 'h' }
+#define FLAG_END \
+    { NULL, 0, NULL, 0 }
+
+static const struct option global_flags[] = {
+    FLAG_HELP, {"version", no_argument, NULL, FLAG_VERSION}, FLAG_END};
+static const struct option checksum_flags[] = {
+    {"max-bytes", required_argument, NULL, FLAG_MAX_BYTES}, FLAG_HELP, FLAG_END};
+static const struct option decode_flags[] = {
+    {"clients-max", required_argument, NULL, FLAG_CLIENTS_MAX}, FLAG_HELP, FLAG_END};
+static const struct option decode_blocks_flags[] = {
+    {"block-size", required_argument, NULL, FLAG_BLOCK_SIZE},
+    {"reference", required_argument, NULL, FLAG_REFERENCE},
+    FLAG_HELP,
+    FLAG_END};
+static const struct option encode_blocks_flags[] = {
+    {"block-size", required_argument, NULL, FLAG_BLOCK_SIZE},
+    {"cluster", required_argument, NULL, FLAG_CLUSTER},
+    {"release", required_argument, NULL, FLAG_RELEASE},
+    {"first-address", required_argument, NULL, FLAG_FIRST_ADDRESS},
+    FLAG_HELP,
+    FLAG_END};
+
+/* A command's flags and arguments, as parsed. */
+typedef struct command_args {
+    const char *name;
+    uint64_t max_bytes; /* checksum: with bounded */
+    bool bounded;
+    uint32_t clients_max;
+    uint32_t block_size;
+    const char *reference;
+    vsr_u128 cluster;
+    uint32_t release;
+    uint64_t first_address;
+    const char **paths; /* the arguments, in order */
+    int path_count;
+} command_args;
+
+static int help_print(void) {
+    fputs(usage_text, stdout);
+    fputs(cli_grammar_help, stdout);
+    return 0;
+}
+
+/* One flag's value into args; EXIT_USAGE (after the message) when it is not one. */
+static int flag_value(const cli_parser *p, int flag, command_args *args) {
+    uint64_t number = 0;
+    switch (flag) {
+    case FLAG_MAX_BYTES:
+        args->bounded = true;
+        return cli_value_size(p, 0, UINT64_MAX, &args->max_bytes) ? 0 : EXIT_USAGE;
+    case FLAG_CLIENTS_MAX:
+        if (!cli_value_u64(p, 1, CLIENT_SESSIONS_CLIENTS_MAX_LIMIT, &number)) return EXIT_USAGE;
+        args->clients_max = (uint32_t)number;
+        return 0;
+    case FLAG_BLOCK_SIZE:
+        if (!cli_parse_size(p->value, &number) || number > UINT32_MAX ||
+            !vsr_block_size_valid((uint32_t)number)) {
+            return cli_value_error(p, "a power of two in 512..1048576 (such as 4096 or 4K)");
+        }
+        args->block_size = (uint32_t)number;
+        return 0;
+    case FLAG_REFERENCE: args->reference = p->value; return 0;
+    case FLAG_CLUSTER:
+        return cli_parse_u128(p->value, &args->cluster)
+                   ? 0
+                   : cli_value_error(p, "a number below 2^128");
+    case FLAG_RELEASE:
+        if (!cli_value_u64(p, 1, UINT32_MAX, &number)) return EXIT_USAGE;
+        args->release = (uint32_t)number;
+        return 0;
+    case FLAG_FIRST_ADDRESS:
+        return cli_value_u64(p, 1, UINT64_MAX, &args->first_address) ? 0 : EXIT_USAGE;
+    default: abort(); /* a flag in a table above has no case here */
+    }
+}
+
+/* argv[0] is the command; -1 when args are parsed, else the exit status (--help, errors). */
+static int args_parse(int argc, char **argv, const struct option *flags, command_args *args) {
+    memset(args, 0, sizeof(*args));
+    args->name = argv[0];
+    args->release = 1;
+    args->first_address = 1;
+    args->paths = calloc((size_t)argc + 1, sizeof(char *));
+    if (args->paths == NULL) {
+        fprintf(stderr, "error: out of memory\n");
+        return EXIT_INVALID;
+    }
+    cli_parser p;
+    cli_parser_init(&p, PROGRAM, argc, argv, flags);
+    for (int flag; (flag = cli_next(&p)) != CLI_END;) {
+        if (flag == CLI_FAILED) return EXIT_USAGE;
+        if (flag == 'h') return help_print();
+        if (flag == CLI_ARGUMENT) {
+            args->paths[args->path_count++] = p.value;
+            continue;
+        }
+        int status = flag_value(&p, flag, args);
+        if (status != 0) return status;
+    }
+    return -1;
+}
+
+/* The arguments a command takes: exactly count of them, named names (for the message). */
+static bool args_count(const command_args *args, int count, const char *names) {
+    if (args->path_count == count) return true;
+    if (args->path_count < count) {
+        cli_usage_error(PROGRAM, "%s needs %s", args->name, names);
+    } else {
+        cli_usage_error(PROGRAM, "%s takes %s, got also '%s'", args->name, names,
+                        args->paths[count]);
+    }
+    return false;
+}
+
 /* ---- commands ---- */
 
-static int command_checksum(int argc, char **argv) {
-    const char *path = NULL;
-    uint64_t max_bytes = 0;
-    bool bounded = false;
-    for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--max-bytes") == 0) {
-            if (i + 1 >= argc || !parse_size(argv[++i], &max_bytes)) {
-                return usage_error("--max-bytes needs a byte count such as 1048576 or 64M");
-            }
-            bounded = true;
-        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            return usage_error("checksum: unknown option '%s'", argv[i]);
-        } else if (path == NULL) {
-            path = argv[i];
-        } else {
-            return usage_error("checksum takes exactly one FILE");
-        }
-    }
-    if (path == NULL) return usage_error("checksum takes exactly one FILE");
+static int command_checksum(const command_args *args) {
+    if (!args_count(args, 1, "one FILE")) return EXIT_USAGE;
+    const char *path = args->paths[0];
+    uint64_t max_bytes = args->max_bytes;
+    bool bounded = args->bounded;
     struct stat st;
     FILE *file = input_open(path, &st);
     if (file == NULL) return EXIT_INVALID;
@@ -420,26 +501,11 @@ static int trailer_decode_print(const uint8_t *bytes, uint64_t size, uint32_t cl
     return result;
 }
 
-static int command_decode(int argc, char **argv) {
-    uint32_t clients_max = 0;
-    const char *path = NULL;
-    for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--clients-max") == 0) {
-            if (i + 1 >= argc) return usage_error("--clients-max needs a value");
-            if (!parse_u32(argv[++i], &clients_max) || clients_max == 0 ||
-                clients_max > CLIENT_SESSIONS_CLIENTS_MAX_LIMIT) {
-                return usage_error("--clients-max must be in 1..1048576, not '%s'", argv[i]);
-            }
-        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            return usage_error("decode: unknown option '%s'", argv[i]);
-        } else if (path == NULL) {
-            path = argv[i];
-        } else {
-            return usage_error("decode takes one FILE, got also '%s'", argv[i]);
-        }
-    }
-    if (clients_max == 0) return usage_error("decode needs --clients-max N");
-    if (path == NULL) return usage_error("decode needs a FILE");
+static int command_decode(const command_args *args) {
+    if (args->clients_max == 0) return cli_usage_error(PROGRAM, "decode needs --clients-max N");
+    if (!args_count(args, 1, "one FILE")) return EXIT_USAGE;
+    uint32_t clients_max = args->clients_max;
+    const char *path = args->paths[0];
     uint64_t expected = client_sessions_encode_size(clients_max);
     buffer input;
     if (!file_read_at_most(path, expected, &input)) return EXIT_INVALID;
@@ -684,48 +750,23 @@ static int blocks_decode(const vsr_trailer_reference *reference, block_set *set)
     return result;
 }
 
-static int decode_blocks_files(uint32_t block_size, const char *reference_text, const char **paths,
-                               int file_count);
-
-static int command_decode_blocks(int argc, char **argv) {
-    uint32_t block_size = 0;
-    const char *reference_text = NULL;
-    /* Options may stand anywhere; everything else is a FILE ("-" is standard input). */
-    const char **paths = calloc((size_t)argc + 1, sizeof(char *));
-    if (paths == NULL) return EXIT_INVALID;
-    int file_count = 0, result = -1;
-    for (int i = 0; i < argc && result < 0; i++) {
-        if (strcmp(argv[i], "--block-size") == 0 && i + 1 < argc) {
-            if (!parse_u32(argv[++i], &block_size) || !vsr_block_size_valid(block_size)) {
-                result = usage_error("--block-size must be a power of two in 512..1048576, "
-                                     "not '%s'",
-                                     argv[i]);
-            }
-        } else if (strcmp(argv[i], "--reference") == 0 && i + 1 < argc) {
-            reference_text = argv[++i];
-        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            result = usage_error("decode-blocks: unknown or incomplete option '%s'", argv[i]);
-        } else {
-            paths[file_count++] = argv[i];
-        }
-    }
-    if (result < 0) result = decode_blocks_files(block_size, reference_text, paths, file_count);
-    free(paths);
-    return result;
-}
-
-static int decode_blocks_files(uint32_t block_size, const char *reference_text, const char **paths,
-                               int file_count) {
-    if (block_size == 0) return usage_error("decode-blocks needs --block-size B");
-    if (reference_text == NULL) return usage_error("decode-blocks needs --reference REF");
-    if (file_count == 0) return usage_error("decode-blocks needs at least one FILE");
+static int command_decode_blocks(const command_args *args) {
+    uint32_t block_size = args->block_size;
+    const char *reference_text = args->reference;
+    const char **paths = args->paths;
+    int file_count = args->path_count;
+    if (block_size == 0) return cli_usage_error(PROGRAM, "decode-blocks needs --block-size SIZE");
+    if (reference_text == NULL)
+        return cli_usage_error(PROGRAM, "decode-blocks needs --reference REF");
+    if (file_count == 0) return cli_usage_error(PROGRAM, "decode-blocks needs at least one FILE");
     vsr_trailer_reference reference;
     int parsed = reference_argument(reference_text, &reference);
     if (parsed == EXIT_INVALID) return EXIT_INVALID;
     if (parsed != 0) {
-        return usage_error("--reference must be SIZE:CHECKSUM:LAST_BLOCK_ADDRESS:"
-                           "LAST_BLOCK_CHECKSUM or @PATH, not '%s'",
-                           reference_text);
+        return cli_usage_error(PROGRAM,
+                               "--reference needs SIZE:CHECKSUM:LAST_BLOCK_ADDRESS:"
+                               "LAST_BLOCK_CHECKSUM or @PATH, not '%s'",
+                               reference_text);
     }
     block_set set = {0};
     set.block_size = block_size;
@@ -756,31 +797,70 @@ static int decode_blocks_files(uint32_t block_size, const char *reference_text, 
 
 /* ---- encode-blocks ---- */
 
-/* Writes bytes to path through a temporary file in the same directory, synced, then
- * renamed over path: on any error path is left as it was (absent, or its old content). */
-static bool file_write_atomic(const char *path, const uint8_t *bytes, size_t size) {
+/* What stands at OUT before anything is written: nothing, or a regular file. */
+typedef struct out_state {
+    bool exists;
+    struct stat st; /* lstat of OUT, when it exists */
+} out_state;
+
+static const char *file_kind(mode_t mode) {
+    if (S_ISLNK(mode)) return "symbolic link";
+    if (S_ISCHR(mode)) return "character device";
+    if (S_ISBLK(mode)) return "block device";
+    if (S_ISFIFO(mode)) return "FIFO";
+    if (S_ISSOCK(mode)) return "socket";
+    if (S_ISDIR(mode)) return "directory";
+    return "file that is not a regular file";
+}
+
+/* 0 when OUT may be replaced by a rename (nothing there, or a regular file); else the
+ * status, after the message. A link is never followed: a symbolic link is refused. */
+static int out_inspect(const char *path, out_state *out) {
+    memset(out, 0, sizeof(*out));
+    if (lstat(path, &out->st) != 0) {
+        if (errno == ENOENT) return 0;
+        fprintf(stderr, "error: cannot inspect OUT %s: %s\n", path, strerror(errno));
+        return EXIT_INVALID;
+    }
+    out->exists = true;
+    if (S_ISREG(out->st.st_mode)) return 0;
+    return cli_usage_error(PROGRAM,
+                           "encode-blocks: OUT %s is a %s: OUT must be a regular file or a path "
+                           "that does not exist (it is replaced by renaming a temporary file, "
+                           "and nothing is written through a device, a FIFO or a link)",
+                           path, file_kind(out->st.st_mode));
+}
+
+/* Whether what stands at OUT now is what out_inspect saw (the same file, or still nothing). */
+static bool out_unchanged(const char *path, const out_state *before) {
+    struct stat st;
+    if (lstat(path, &st) != 0) return errno == ENOENT && !before->exists;
+    return before->exists && S_ISREG(st.st_mode) && st.st_dev == before->st.st_dev &&
+           st.st_ino == before->st.st_ino;
+}
+
+/* Writes bytes to a new temporary file next to path, synced and closed, with the mode of
+ * the file it replaces (or of a new file); *temp gets its name. False after the message. */
+static bool temp_write(const char *path, const out_state *out, const uint8_t *bytes, size_t size,
+                       char **temp) {
     size_t length = strlen(path) + sizeof(".tmp-XXXXXX");
-    char *temp = malloc(length);
-    char *copy = strdup(path);
-    if (temp == NULL || copy == NULL) {
+    *temp = malloc(length);
+    if (*temp == NULL) {
         fprintf(stderr, "error: out of memory\n");
-        free(temp);
-        free(copy);
         return false;
     }
-    snprintf(temp, length, "%s.tmp-XXXXXX", path);
-    int fd = mkstemp(temp);
-    bool ok = fd >= 0;
-    const char *failed = "create a temporary file for";
-    if (ok) {
-        /* The mode a new file gets (or the one path has): mkstemp makes it 0600. */
-        struct stat st;
-        mode_t mask = umask(0);
-        umask(mask);
-        mode_t mode = stat(path, &st) == 0 ? (st.st_mode & 07777) : (0666 & ~mask);
-        ok = fchmod(fd, mode) == 0;
-        failed = "set the mode of";
+    snprintf(*temp, length, "%s.tmp-XXXXXX", path);
+    int fd = mkstemp(*temp);
+    if (fd < 0) {
+        fprintf(stderr, "error: cannot create a temporary file for %s: %s\n", path,
+                strerror(errno));
+        return false;
     }
+    mode_t mask = umask(0);
+    umask(mask);
+    mode_t mode = out->exists ? (out->st.st_mode & 07777) : (0666 & ~mask);
+    bool ok = fchmod(fd, mode) == 0;
+    const char *failed = "set the mode of";
     for (size_t done = 0; ok && done < size;) {
         ssize_t wrote = write(fd, bytes + done, size - done);
         if (wrote < 0 && errno == EINTR) continue;
@@ -793,29 +873,45 @@ static bool file_write_atomic(const char *path, const uint8_t *bytes, size_t siz
         failed = "sync";
     }
     int saved = errno;
-    if (fd >= 0 && close(fd) != 0 && ok) {
+    if (close(fd) != 0 && ok) {
         saved = errno;
         ok = false;
         failed = "write";
     }
-    if (ok) {
-        ok = rename(temp, path) == 0;
-        saved = errno;
-        failed = "rename a temporary file to";
-    }
-    if (ok) { /* the rename itself is durable once the directory is synced */
-        int dir = open(dirname(copy), O_RDONLY | O_DIRECTORY);
-        if (dir >= 0) {
-            fsync(dir);
-            close(dir);
-        }
-    } else {
-        if (fd >= 0) unlink(temp);
+    if (!ok) {
+        unlink(*temp);
         fprintf(stderr, "error: cannot %s %s: %s\n", failed, path, strerror(saved));
     }
-    free(temp);
-    free(copy);
     return ok;
+}
+
+/* Renames temp to path, if path still holds what out_inspect saw (a new path is never
+ * taken over from someone who created it meanwhile); removes temp on any error. */
+static bool temp_commit(const char *temp, const char *path, const out_state *before) {
+    if (!out_unchanged(path, before)) {
+        fprintf(stderr, "error: OUT %s changed while the blocks were written: left as it is\n",
+                path);
+        unlink(temp);
+        return false;
+    }
+    int renamed = before->exists ? rename(temp, path)
+                                 : renameat2(AT_FDCWD, temp, AT_FDCWD, path, RENAME_NOREPLACE);
+    if (renamed != 0 && !before->exists && errno == EINVAL) { /* no RENAME_NOREPLACE here */
+        renamed = rename(temp, path);
+    }
+    if (renamed != 0) {
+        fprintf(stderr, "error: cannot rename a temporary file to %s: %s\n", path, strerror(errno));
+        unlink(temp);
+        return false;
+    }
+    char *copy = strdup(path); /* the rename itself is durable once the directory is synced */
+    int dir = copy != NULL ? open(dirname(copy), O_RDONLY | O_DIRECTORY) : -1;
+    if (dir >= 0) {
+        fsync(dir);
+        close(dir);
+    }
+    free(copy);
+    return true;
 }
 
 /* A trailer is SLOT_SIZE * N bytes, N in 1..2^20, and decodes (docs/FORMAT.md section 3). */
@@ -858,118 +954,144 @@ static bool trailer_valid(const char *path, const buffer *trailer) {
     return true;
 }
 
-static int blocks_encode(const buffer *trailer, uint32_t block_size, vsr_u128 cluster,
-                         uint32_t release, uint64_t first_address, const char *out_path) {
-    uint64_t count = vsr_trailer_block_count(trailer->size, block_size);
+/* Whether the blocks' addresses A .. A + count - 1 all fit in a u64 (a message if not). */
+static bool addresses_fit(uint64_t first_address, uint64_t count) {
+    if (count - 1 <= UINT64_MAX - first_address) return true;
+    fprintf(stderr,
+            "error: --first-address %" PRIu64 ": the trailer's %" PRIu64
+            " blocks need the addresses A to A + %" PRIu64 ", past %" PRIu64
+            "; --first-address may be at most %" PRIu64 " for it\n",
+            first_address, count, count - 1, UINT64_MAX, UINT64_MAX - (count - 1));
+    return false;
+}
+
+/* Encodes, writes the blocks to a synced temporary file, prints REF and only then renames
+ * the file to OUT: whatever fails, OUT is as out_inspect saw it. */
+static int blocks_encode(const buffer *trailer, const command_args *args, const out_state *out) {
+    const char *out_path = args->paths[1];
+    uint64_t count = vsr_trailer_block_count(trailer->size, args->block_size);
     uint64_t *addresses = calloc(count, sizeof(uint64_t));
-    uint8_t *blocks = calloc(count, block_size);
-    if (addresses == NULL || blocks == NULL) {
-        free(addresses);
-        free(blocks);
-        fprintf(stderr, "error: out of memory\n");
-        return EXIT_INVALID;
-    }
-    for (uint64_t i = 0; i < count; i++) addresses[i] = first_address + i;
+    uint8_t *blocks = calloc(count, args->block_size);
+    char *temp = NULL;
+    bool ok = addresses != NULL && blocks != NULL;
+    if (!ok) fprintf(stderr, "error: out of memory\n");
     vsr_trailer_reference reference;
-    vsr_trailer_write(trailer->bytes, trailer->size, block_size, cluster, release, addresses,
-                      blocks, &reference);
-    bool ok = file_write_atomic(out_path, blocks, (size_t)(count * block_size));
-    if (ok) reference_print(&reference);
+    if (ok) {
+        for (uint64_t i = 0; i < count; i++) addresses[i] = args->first_address + i;
+        vsr_trailer_write(trailer->bytes, trailer->size, args->block_size, args->cluster,
+                          args->release, addresses, blocks, &reference);
+        ok = temp_write(out_path, out, blocks, (size_t)(count * args->block_size), &temp);
+    }
+    if (ok) {
+        reference_print(&reference);
+        errno = 0;
+        if (fflush(stdout) != 0 || ferror(stdout)) {
+            fprintf(stderr,
+                    "error: cannot write the reference to standard output: %s; %s is left as "
+                    "it was\n",
+                    errno != 0 ? strerror(errno) : "a write error", out_path);
+            unlink(temp);
+            ok = false;
+            __fpurge(stdout); /* said once, here: nothing is left to write */
+            clearerr(stdout);
+        }
+    }
+    if (ok) ok = temp_commit(temp, out_path, out);
+    free(temp);
     free(addresses);
     free(blocks);
     return ok ? 0 : EXIT_INVALID;
 }
 
-static int command_encode_blocks(int argc, char **argv) {
-    uint32_t block_size = 0, release = 1;
-    uint64_t first_address = 1;
-    vsr_u128 cluster = 0;
-    const char *paths[2] = {NULL, NULL};
-    int path_count = 0;
-    for (int i = 0; i < argc; i++) {
-        const char *value = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(argv[i], "--block-size") == 0 && value) {
-            if (!parse_u32(argv[++i], &block_size) || !vsr_block_size_valid(block_size)) {
-                return usage_error("--block-size must be a power of two in 512..1048576, "
-                                   "not '%s'",
-                                   argv[i]);
-            }
-        } else if (strcmp(argv[i], "--cluster") == 0 && value) {
-            if (!vsr_u128_parse(argv[++i], &cluster)) {
-                return usage_error("--cluster must be 1..32 hex digits, not '%s'", argv[i]);
-            }
-        } else if (strcmp(argv[i], "--release") == 0 && value) {
-            if (!parse_u32(argv[++i], &release) || release == 0) {
-                return usage_error("--release must be in 1..4294967295, not '%s'", argv[i]);
-            }
-        } else if (strcmp(argv[i], "--first-address") == 0 && value) {
-            if (!parse_u64(argv[++i], &first_address) || first_address == 0) {
-                return usage_error("--first-address must be a decimal u64 > 0, not '%s'", argv[i]);
-            }
-        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            return usage_error("encode-blocks: unknown or incomplete option '%s'", argv[i]);
-        } else if (path_count < 2) {
-            paths[path_count++] = argv[i];
-        } else {
-            return usage_error("encode-blocks takes TRAILER and OUT, got also '%s'", argv[i]);
-        }
+/* The checks that need no trailer: the flags, OUT's name and what stands there. */
+static int encode_args_check(const command_args *args, out_state *out) {
+    if (args->block_size == 0) {
+        return cli_usage_error(PROGRAM, "encode-blocks needs --block-size SIZE");
     }
-    if (block_size == 0) return usage_error("encode-blocks needs --block-size B");
-    if (path_count != 2) return usage_error("encode-blocks needs TRAILER and OUT");
-    if (strcmp(paths[1], "-") == 0) {
-        return usage_error("encode-blocks: OUT may not be '-': standard output carries the "
-                           "reference (for a file named -, write ./-)");
+    if (!args_count(args, 2, "TRAILER and OUT")) return EXIT_USAGE;
+    if (strcmp(args->paths[1], "-") == 0) {
+        return cli_usage_error(PROGRAM, "encode-blocks: OUT may not be '-': standard output "
+                                        "carries the reference (for a file named -, write ./-)");
     }
+    return out_inspect(args->paths[1], out);
+}
+
+static int command_encode_blocks(const command_args *args) {
+    out_state out;
+    memset(&out, 0, sizeof(out));
+    int result = encode_args_check(args, &out);
+    if (result != 0) return result;
+    const char *trailer_path = args->paths[0];
     struct stat st;
-    if (stat(paths[0], &st) == 0 && input_endless(paths[0], &st, ": not a trailer")) {
+    if (stat(trailer_path, &st) == 0 && input_endless(trailer_path, &st, ": not a trailer")) {
         return EXIT_INVALID;
     }
     buffer trailer;
     uint64_t limit = client_sessions_encode_size(CLIENT_SESSIONS_CLIENTS_MAX_LIMIT);
-    if (!file_read_at_most(paths[0], (size_t)limit, &trailer)) return EXIT_INVALID;
-    int result;
-    uint64_t count = trailer.size == 0 ? 0 : vsr_trailer_block_count(trailer.size, block_size);
-    if (!trailer_valid(paths[0], &trailer)) {
-        result = EXIT_INVALID;
-    } else if (first_address > UINT64_MAX - count) {
-        fprintf(stderr, "error: --first-address + block count overflows u64\n");
+    if (!file_read_at_most(trailer_path, (size_t)limit, &trailer)) return EXIT_INVALID;
+    if (out.exists && trailer.device == out.st.st_dev && trailer.inode == out.st.st_ino) {
+        result = cli_usage_error(PROGRAM,
+                                 "encode-blocks: OUT %s is TRAILER %s itself (the same file, "
+                                 "through a link or another name): give another OUT",
+                                 args->paths[1], trailer_path);
+    } else if (!trailer_valid(trailer_path, &trailer) ||
+               !addresses_fit(args->first_address,
+                              vsr_trailer_block_count(trailer.size, args->block_size))) {
         result = EXIT_INVALID;
     } else {
-        result = blocks_encode(&trailer, block_size, cluster, release, first_address, paths[1]);
+        /* A reader of standard output that went away: an error to clean up after, not a
+         * signal that would leave the temporary file behind. */
+        signal(SIGPIPE, SIG_IGN);
+        result = blocks_encode(&trailer, args, &out);
     }
     free(trailer.bytes);
     return result;
 }
 
-int main(int argc, char **argv) {
-    if (argc < 2) {
-        fputs(usage_text, stderr);
-        return EXIT_USAGE;
-    }
-    const char *command = argv[1];
-    if (strcmp(command, "-h") == 0 || strcmp(command, "--help") == 0) {
-        fputs(usage_text, stdout);
-        return 0;
-    }
-    if (strcmp(command, "--version") == 0) {
+/* ---- main ---- */
+
+typedef struct command {
+    const char *name;
+    const struct option *flags;
+    int (*run)(const command_args *args);
+} command;
+
+static const command commands[] = {
+    {"checksum", checksum_flags, command_checksum},
+    {"decode", decode_flags, command_decode},
+    {"decode-blocks", decode_blocks_flags, command_decode_blocks},
+    {"encode-blocks", encode_blocks_flags, command_encode_blocks},
+};
+
+/* client-sessions --help, --version (no command). */
+static int global_options(int argc, char **argv) {
+    cli_parser p;
+    cli_parser_init(&p, PROGRAM, argc, argv, global_flags);
+    int flag = cli_next(&p);
+    if (flag == CLI_FAILED) return EXIT_USAGE;
+    if (flag == 'h') return help_print();
+    if (flag == FLAG_VERSION) {
         printf("client-sessions %s (checksum: %s)\n", VSR_VERSION_STRING,
                vsr_checksum_impl_name(vsr_checksum_impl_selected()));
         return 0;
     }
-    for (int i = 2; i < argc; i++) {
-        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            fputs(usage_text, stdout);
-            return 0;
-        }
+    return cli_usage_error(PROGRAM, "the command comes first: client-sessions COMMAND [OPTIONS]");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        fputs(usage_text, stderr);
+        fputs(cli_grammar_help, stderr);
+        return EXIT_USAGE;
     }
-    if (strcmp(command, "checksum") == 0)
-        return output_finish(command_checksum(argc - 2, argv + 2));
-    if (strcmp(command, "decode") == 0) return output_finish(command_decode(argc - 2, argv + 2));
-    if (strcmp(command, "decode-blocks") == 0) {
-        return output_finish(command_decode_blocks(argc - 2, argv + 2));
+    if (argv[1][0] == '-') return output_finish(global_options(argc, argv));
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        if (strcmp(argv[1], commands[i].name) != 0) continue;
+        command_args args;
+        int result = args_parse(argc - 1, argv + 1, commands[i].flags, &args);
+        if (result < 0) result = commands[i].run(&args);
+        free(args.paths);
+        return output_finish(result);
     }
-    if (strcmp(command, "encode-blocks") == 0) {
-        return output_finish(command_encode_blocks(argc - 2, argv + 2));
-    }
-    return usage_error("unknown command '%s'", command);
+    return cli_usage_error(PROGRAM, "unknown command '%s'", argv[1]);
 }

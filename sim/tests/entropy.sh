@@ -57,5 +57,29 @@ head -c $((16 * 1024 * 1024 + 1)) /dev/zero >"$tmp/big"
 expect 2 --entropy "$tmp/big"
 "$sim" --entropy "$tmp/big" 2>&1 | grep -q "too large" || fail "a 16 MiB + 1 input is not 'too large'"
 
+# Paths in the JSON line: valid UTF-8 as it is, every other byte XX as \udcXX, so the line
+# is valid UTF-8 and valid JSON, and a reader's surrogateescape (os.fsencode) gives the
+# bytes back. Here in the file name, in the program's own path and in the reproduce
+# command of a failing run (p-scrub 999 with no other fault: the steps run out).
+odd=$(printf 'x\377\300\257 "\\\001\302\251\355\240\200.bin')
+cp "$tmp/a" "$tmp/$odd"
+ln -s "$(cd "$(dirname "$sim")" && pwd)/$(basename "$sim")" "$tmp/sim$odd"
+"$tmp/sim$odd" --entropy "$tmp/$odd" --json --swarm off --faults off --p-scrub 999 >"$tmp/odd.json"
+[ $? = 1 ] || fail "the run meant to fail (--p-scrub 999 alone) did not: the reproduce check needs a failing run"
+iconv -f UTF-8 -t UTF-8 <"$tmp/odd.json" >/dev/null 2>&1 || fail "--json with a non-UTF-8 path wrote bytes that are not UTF-8"
+grep -q 'x\\udcff\\udcc0\\udcaf \\"\\\\\\u0001©\\udced\\udca0\\udc80.bin' "$tmp/odd.json" ||
+    fail "--json did not escape a non-UTF-8 path byte by byte: $(head -c 300 "$tmp/odd.json")"
+if command -v python3 >/dev/null; then
+    python3 - "$tmp/odd.json" "$tmp/$odd" "$tmp/sim$odd" <<'PY' || fail "--json with a non-UTF-8 path: not the path back"
+import json, os, shlex, sys
+line = open(sys.argv[1], "rb").read().decode("utf-8")  # strict: the line is UTF-8
+result = json.loads(line)
+assert result["entropy"]["file"] == sys.argv[2], result["entropy"]
+assert os.fsencode(result["entropy"]["file"]) == os.fsencode(sys.argv[2])
+words = shlex.split(result["reproduce"])
+assert words[0] == sys.argv[3] and words[1:3] == ["--entropy", sys.argv[2]], words
+PY
+fi
+
 [ $failures = 0 ] && echo "entropy: $checked corpus inputs, the simulator and fuzz_sim agree"
 exit $((failures != 0))
