@@ -83,7 +83,8 @@ static const char usage_tail[] =
     "\n"
     "Output:\n"
     "  --json                 one JSON object per seed (seed, config, outcome, counts,\n"
-    "                         scenarios, trace hash, duration, failure, reproduce); its\n"
+    "                         scenarios, trace hash, duration, the failure if one, and\n"
+    "                         the command that reruns the seed); its\n"
     "                         strings are UTF-8, and a byte of a path that is not valid\n"
     "                         UTF-8 is written as \\udcXX (XX its hex value), as Python's\n"
     "                         surrogateescape reads it: os.fsencode gives the bytes back\n"
@@ -505,20 +506,22 @@ static void print_json(const options *o, const sim_config *c, const sim_result *
         printf(",\"op\":%" PRIu64 ",\"replica\":%d,\"message\":", r->failure.op,
                r->failure.replica);
         json_string(message, stdout);
-        fputs("},\"reproduce\":", stdout);
-        /* Grows as needed: a long path and many overrides must not be cut short. */
-        char *command = NULL;
-        size_t command_size = 0;
-        FILE *memory = open_memstream(&command, &command_size);
-        if (memory != NULL) {
-            print_reproduce(o, c->seed, memory);
-            fclose(memory);
-            json_string(command, stdout);
-        } else {
-            fputs("null", stdout);
-        }
-        free(command);
+        fputs("}", stdout);
     }
+    /* Every seed's line says how to run it again (a slow seed, one to trace). Grows as
+     * needed: a long path and many overrides must not be cut short. */
+    fputs(",\"reproduce\":", stdout);
+    char *command = NULL;
+    size_t command_size = 0;
+    FILE *memory = open_memstream(&command, &command_size);
+    if (memory != NULL) {
+        print_reproduce(o, c->seed, memory);
+        fclose(memory);
+        json_string(command, stdout);
+    } else {
+        fputs("null", stdout);
+    }
+    free(command);
     fputs("}\n", stdout);
 }
 

@@ -125,8 +125,13 @@ static bool sim_init(sim *s, const sim_config *config, FILE *trace_file) {
         if (!sim_replica_init(c, &c->replicas[i], (uint8_t)i, hash_seed)) return false;
     }
     const sim_config *k = &s->config;
-    s->steps_max = ((uint64_t)k->ops + 1) * k->replicas * ((uint64_t)k->faults_max + 2) * 4 +
-                   (uint64_t)k->faults_max * k->checkpoint_interval * k->replicas * 4 + 100000;
+    uint64_t steps = ((uint64_t)k->ops + 1) * k->replicas * ((uint64_t)k->faults_max + 2) * 4 +
+                     (uint64_t)k->faults_max * k->checkpoint_interval * k->replicas * 4 + 100000;
+    /* A scrub uses its step up and spends no fault: with p-scrub per mille of the steps
+     * scrubbing, the others must still fit (config.c keeps p-scrub below 1000). */
+    SIM_ASSERT(k->p_scrub < SIM_PER_MILLE);
+    s->steps_max =
+        (steps * SIM_PER_MILLE + (SIM_PER_MILLE - k->p_scrub) - 1) / (SIM_PER_MILLE - k->p_scrub);
     return true;
 }
 
