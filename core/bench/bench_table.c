@@ -7,6 +7,8 @@
  *   put_update               client_sessions_get of a client in the table, then
  *                            client_sessions_put of its next reply (a larger commit): what
  *                            every committed request costs. It includes the get.
+ *   put_update_at            the same with client_sessions_put_at at the slot the get
+ *                            returned: one lookup instead of two.
  *   evictee                  client_sessions_evictee of a full table
  *   evict_insert             a register on a full table: evictee, slot_for_client of the
  *                            evictee, remove, put of a new client
@@ -192,6 +194,7 @@ static void fixture_deinit(fixture *f) {
 enum {
     GET,
     PUT_UPDATE,
+    PUT_UPDATE_AT,
     EVICTEE,
     EVICT_INSERT,
     REMOVE,
@@ -199,13 +202,9 @@ enum {
     PUT_UPDATE_FLOOR,
     OPERATIONS
 };
-static const char *const operation_names[OPERATIONS] = {"get",
-                                                        "put_update",
-                                                        "evictee",
-                                                        "evict_insert",
-                                                        "remove",
-                                                        "put_insert_after_remove",
-                                                        "put_update_floor"};
+static const char *const operation_names[OPERATIONS] = {
+    "get",          "put_update", "put_update_at",           "evictee",
+    "evict_insert", "remove",     "put_insert_after_remove", "put_update_floor"};
 
 /*
  * remove and put_insert_after_remove: batches of removes (clients in permutation order, their
@@ -305,6 +304,14 @@ static void bench_operations(uint32_t clients_max, double out[OPERATIONS]) {
         f.reply.client = f.keys[k];
         f.reply.op = f.reply.commit = ++f.commit;
         client_sessions_put(f.table, entry.session, &f.reply);
+    });
+
+    MEASURE(&f, out[PUT_UPDATE_AT], {
+        client_sessions_entry entry;
+        client_sessions_get(f.table, f.keys[k], &entry);
+        f.reply.client = f.keys[k];
+        f.reply.op = f.reply.commit = ++f.commit;
+        client_sessions_put_at(f.table, entry.slot, entry.session, &f.reply);
     });
 
     /* The floor under put_update whatever the table's bookkeeping: the two lookups that a

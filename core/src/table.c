@@ -101,23 +101,25 @@ static inline index_probe index_find(const client_sessions *table, vsr_u128 clie
     return none;
 }
 
-/* Fills the empty entry where probe ended with client -> slot. */
-static void index_place(client_sessions *table, index_probe probe, vsr_u128 client, uint32_t slot) {
-    CS_ASSERT(probe.slot == VSR_SLOT_NONE);
+/* Fills the empty entry at position (where a probe from home ended) with client -> slot.
+ * Scalars, not the probe: a struct passed through the stack, written in 4-byte fields and
+ * read back in 8, costs a failed store-to-load forwarding on every insert. */
+static inline void index_place(client_sessions *table, uint32_t position, uint32_t home,
+                               vsr_u128 client, uint32_t slot) {
     CS_ASSERT(slot < table->clients_max);
-    cs_index_entry *entry = &table->index[probe.position];
+    cs_index_entry *entry = &table->index[position];
     CS_ASSERT(entry->slot_plus_one == 0);
     entry->client_lo = VSR_U128_LO(client);
     entry->client_hi = VSR_U128_HI(client);
     entry->slot_plus_one = slot + 1;
-    entry->home = probe.home;
+    entry->home = home;
 }
 
 bool cs_index_insert(client_sessions *table, vsr_u128 client, uint32_t slot) {
     CS_ASSERT(client != 0);
     index_probe probe = index_find(table, client);
     if (probe.slot != VSR_SLOT_NONE) return false;
-    index_place(table, probe, client, slot);
+    index_place(table, probe.position, probe.home, client, slot);
     return true;
 }
 
@@ -608,8 +610,10 @@ uint32_t client_sessions_slot_for_header(const client_sessions *table,
 
 /* ---- updates ---- */
 
-static void reply_assert_storable(const client_sessions *table, uint64_t session,
-                                  const vsr_header_reply *reply) {
+/* What put and put_at require of every reply, always inlined: a call would cost more. */
+static inline __attribute__((always_inline)) void
+reply_assert_storable(const client_sessions *table, uint64_t session,
+                      const vsr_header_reply *reply) {
     CS_ASSERT(session != 0);
     CS_ASSERT(reply->command == VSR_COMMAND_REPLY);
     CS_ASSERT(reply->client != 0);
@@ -622,9 +626,11 @@ static void reply_assert_storable(const client_sessions *table, uint64_t session
     CS_VERIFY(vsr_header_reply_validate(reply) == VSR_ERROR_OK);
 }
 
-/* A new client: the lowest free slot, the tail of the eviction order. */
-static uint32_t put_insert(client_sessions *table, uint64_t session, const vsr_header_reply *reply,
-                           index_probe probe) {
+/* A new client: the lowest free slot, the tail of the eviction order. Out of line, so that the
+ * update path of put does not save the registers this one needs. */
+static __attribute__((noinline)) uint32_t put_insert(client_sessions *table, uint64_t session,
+                                                     const vsr_header_reply *reply,
+                                                     uint32_t position, uint32_t home) {
     CS_ASSERT(table->count < table->clients_max);
     uint32_t slot = free_lowest(table);
     CS_ASSERT(slot != VSR_SLOT_NONE);
@@ -632,10 +638,33 @@ static uint32_t put_insert(client_sessions *table, uint64_t session, const vsr_h
     cs_free_clear(table, slot);
     table->sessions[slot] = session;
     table->headers[slot] = *reply;
-    index_place(table, probe, reply->client, slot);
+    index_place(table, position, home, reply->client, slot);
     list_append(table->links, table->clients_max, slot);
     table->count++;
     table->commit_max = reply->commit;
+    return slot;
+}
+
+/*
+ * An existing client's next reply, in the slot that holds it: the slot must hold
+ * reply->client with this session (asserted, so that a slot put_at is handed after it changed
+ * is caught). The slot moves to the tail of the eviction order, its reply the largest commit.
+ * One function for put and put_at, out of line: with the reply copied before the list move,
+ * little stays live and it saves one register where the inlined form saved four or five (a
+ * store each, and stores are what an update is made of).
+ */
+static __attribute__((noinline)) uint32_t
+put_update(client_sessions *table, uint32_t slot, uint64_t session, const vsr_header_reply *reply) {
+    CS_ASSERT(slot < table->clients_max);
+    CS_ASSERT(table->sessions[slot] == session);
+    vsr_header_reply *header = &table->headers[slot];
+    CS_ASSERT(header->client == reply->client);
+    table->commit_max = reply->commit;
+    *header = *reply;
+    /* The largest commit: the slot moves to the tail. */
+    cs_link *links = table->links;
+    list_unlink(links, slot);
+    list_append(links, table->clients_max, slot);
     return slot;
 }
 
@@ -643,17 +672,16 @@ uint32_t client_sessions_put(client_sessions *table, uint64_t session,
                              const vsr_header_reply *reply) {
     reply_assert_storable(table, session, reply);
     index_probe probe = index_find(table, reply->client);
-    uint32_t slot = probe.slot;
-    if (slot == VSR_SLOT_NONE) return put_insert(table, session, reply, probe);
-    CS_ASSERT(slot < table->clients_max);
-    CS_ASSERT(table->sessions[slot] == session);
-    CS_ASSERT(table->headers[slot].client == reply->client);
-    table->headers[slot] = *reply;
-    /* The largest commit: the slot moves to the tail. */
-    list_unlink(table->links, slot);
-    list_append(table->links, table->clients_max, slot);
-    table->commit_max = reply->commit;
-    return slot;
+    if (probe.slot == VSR_SLOT_NONE) {
+        return put_insert(table, session, reply, probe.position, probe.home);
+    }
+    return put_update(table, probe.slot, session, reply);
+}
+
+void client_sessions_put_at(client_sessions *table, uint32_t slot, uint64_t session,
+                            const vsr_header_reply *reply) {
+    reply_assert_storable(table, session, reply);
+    put_update(table, slot, session, reply);
 }
 
 vsr_u128 client_sessions_evictee(const client_sessions *table) {
