@@ -27,6 +27,7 @@
 
 #include "aegis_internal.h"
 #include "vsr.h"
+#include "vsr_checksum_impl.h"
 
 #ifdef HAVE_XXHASH
 #include <xxhash.h>

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "vsr.h"
+#include "vsr_checksum_impl.h"
 
 #if defined(__GNUC__) || defined(__clang__)
 #define CS_INTERNAL __attribute__((visibility("hidden")))

@@ -21,6 +21,7 @@
 #include "aegis_internal.h"
 #include "assert.h"
 #include "vsr.h"
+#include "vsr_checksum_impl.h"
 
 #if defined(__x86_64__) && !defined(CS_CHECKSUM_PORTABLE_ONLY)
 #define CS_HAVE_AESNI 1
@@ -849,7 +850,7 @@ void vsr_checksum_stream_init_with(vsr_checksum_stream *stream, vsr_checksum_imp
     memset(stream->buffer, 0, sizeof(stream->buffer));
     stream->size_total = 0;
     stream->buffer_size = 0;
-    stream->impl = checksum_resolve(impl);
+    stream->impl = (uint32_t)checksum_resolve(impl);
 }
 
 void vsr_checksum_stream_init(vsr_checksum_stream *stream) {
@@ -876,12 +877,12 @@ void vsr_checksum_stream_add(vsr_checksum_stream *stream, const void *bytes, siz
         if (stream->buffer_size < CS_AEGIS_BLOCK_SIZE) {
             return;
         }
-        cs_aegis_absorb(stream->impl, stream->state, stream->buffer, 1);
+        cs_aegis_absorb((vsr_checksum_impl)stream->impl, stream->state, stream->buffer, 1);
         stream->buffer_size = 0;
     }
     size_t full = size / CS_AEGIS_BLOCK_SIZE;
     if (full > 0) {
-        cs_aegis_absorb(stream->impl, stream->state, p, full);
+        cs_aegis_absorb((vsr_checksum_impl)stream->impl, stream->state, p, full);
         p += full * CS_AEGIS_BLOCK_SIZE;
         size -= full * CS_AEGIS_BLOCK_SIZE;
     }
@@ -897,10 +898,11 @@ vsr_u128 vsr_checksum_stream_final(vsr_checksum_stream *stream) {
     if (stream->buffer_size > 0) {
         /* The last partial AD block is zero-padded, exactly as in the one-shot form. */
         memset(stream->buffer + stream->buffer_size, 0, CS_AEGIS_BLOCK_SIZE - stream->buffer_size);
-        cs_aegis_absorb(stream->impl, stream->state, stream->buffer, 1);
+        cs_aegis_absorb((vsr_checksum_impl)stream->impl, stream->state, stream->buffer, 1);
     }
     vsr_u128 out;
-    cs_aegis_finalize(stream->impl, stream->state, stream->size_total, 0, (uint8_t *)&out);
+    cs_aegis_finalize((vsr_checksum_impl)stream->impl, stream->state, stream->size_total, 0,
+                      (uint8_t *)&out);
     stream->buffer_size = STREAM_FINISHED;
     return out;
 }

@@ -30,6 +30,7 @@
 #include "testing/check.h"
 #include "testing/random.h"
 #include "vsr.h"
+#include "vsr_checksum_impl.h"
 
 /*
  * How many lines of each kind aegis128l.txt holds. Checking the count means a line the

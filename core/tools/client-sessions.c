@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "client_sessions.h"
+#include "vsr_checksum_impl.h"
 
 enum { EXIT_INVALID = 1, EXIT_USAGE = 2 };
 
