@@ -1,61 +1,19 @@
 /*
- * The client sessions table.
+ * The client sessions table. docs/DESIGN.md ("The table's data structures") says why each
+ * structure was chosen, with the designs they replaced and what those cost.
  *
- * The operation that matters is the one every committed request makes: a lookup of its
- * client and a put of its reply over the client's previous one (put_update). Registering
- * a client, evicting one and decoding a checkpoint are rare. The structures beside the
- * slot arrays are chosen for that, and so that no decision depends on anything but the
- * committed data:
- *
- * - A seeded hash index (client -> slot) whose 24-byte entries hold the full client id,
- *   the slot and the entry's home position. A lookup compares client ids in the index
- *   itself and reads no header: one cache line, where an 8-byte entry with a hash tag had
- *   to confirm each match in the slot's 256-byte header (a second line, and at 2^20
- *   clients a second miss to memory). Linear probing with backward-shift deletion (no
- *   tombstones); the stored home makes the shift a matter of comparisons. The seeded hash
- *   is one 64x64 -> 128-bit multiply (cs_hash), a third of the old one's work. The index is at
- *   most a quarter full: a lookup then mostly hits at its home and a deletion mostly finds
- *   nothing to shift, so the branches of both are predictable (measured: a remove costs
- *   about a quarter less than at half full). The price is memory: 96 to 192 bytes a
- *   client; at 2^20 clients the index is 2^22 entries, 96 MiB (the 8-byte entries at half
- *   full were 16 MiB; the slots themselves are 264 MiB). The index is only ever probed
- *   for one key, never iterated, so its seed and order cannot leak into a decision.
- *
- * - A hierarchy of free-slot bitmaps, so "lowest free slot" is a handful of
- *   count-trailing-zeros steps, not a scan.
- *
- * - The eviction order as a doubly linked list of slots in increasing commit. A replica
- *   commits operations in order, so every put carries a commit larger than every commit
- *   in the table (a precondition of put, asserted against commit_max, the largest commit
- *   seen). The order of commits is therefore the order of puts: a new client goes to the
- *   tail, an updated client moves to the tail, a removed client is unlinked, and the
- *   evictee (smallest commit) is the head. Each is O(1) with no comparison, where a heap
- *   keyed by commit paid a full sift-down on every update (the updated commit is the
- *   largest, so the entry sank to a leaf: log2(n) levels of swaps) and a sift on every
- *   remove. Only decode sees commits in an arbitrary slot order: it sorts them once
- *   (cs_order_build: a radix sort of keys packing the commit above the slot, no
- *   recursion, bounded loops; equal commits end up side by side, which is how decode
- *   finds a duplicate commit) and threads the list, then checks the list end to end.
- *   Commits are distinct (put's precondition; decode's duplicate_commit rule), so the
- *   order is a total order and the list is unique.
- *
- * - A removed client's header stays in its slot until a put overwrites it: nearly always at
- *   once, with the register that caused the eviction. Encode writes a free slot as zeros
- *   (a full table has none), so remove stores 8 bytes (the session) where it used to zero
- *   256.
- *
- * Memory, all allocated by client_sessions_init, per client: the slots (a 256-byte header
- * and an 8-byte session, the encoding's layout), the index (96 to 192 bytes), a link (8),
- * decode's sort scratch (16) and the free bitmaps (1/8 and less). At 2^20 clients: 264 MiB
- * of slots and 120 MiB beside them, 384 MiB in all (the heap-ordered table took 316 MiB:
- * a 16 MiB index, 20 MiB of heap and 16 MiB of decode scratch beside the same slots).
- *
- * Assertions come in two tiers (verify.h). CS_ASSERT checks what costs little beside the
- * operation (arguments, links read anyway, the precondition on commits) in every build.
- * CS_VERIFY checks what costs as much as the operation: that a reply put in the table is
- * a valid reply header, its checksum included (about 30 ns, the cost of a whole
- * put_update). It is on when the build's `verify` option is: every buildtype but release
- * by default, so tests and debug builds check it and the release build does not pay it.
+ * Invariants (asserted on the way, and end to end after a decode):
+ * - headers[] and sessions[] are the encoding's two halves; a slot is free exactly when its
+ *   session is 0. A free slot's header may keep a removed client's bytes: encode writes zeros.
+ * - The index maps the client of every occupied slot, and nothing else, to that slot. It is at
+ *   most a quarter full, so every probe ends; no tombstones, so probes do not grow with churn.
+ *   It is probed for one key and never iterated: its seed and order reach no decision.
+ * - A level-0 free bit is set exactly when its slot is free; a bit above, when its word is
+ *   not zero. The lowest free slot is where a new client goes, the same on every replica.
+ * - The eviction list holds exactly the occupied slots, in increasing commit; the sentinel's
+ *   next is the evictee. Every put's commit exceeds commit_max, so an update moves its slot
+ *   to the tail with no comparison; only decode sorts.
+ * - init allocates everything, exactly client_sessions_memory_size bytes; nothing later does.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -454,7 +412,7 @@ uint32_t cs_order_build(client_sessions *table, uint32_t slots_end, uint64_t com
 
 /* ---- lifecycle ---- */
 
-/* At most a quarter full (see the opening comment). */
+/* At most a quarter full (the invariants at the top of this file). */
 static uint32_t index_capacity(uint32_t clients_max) {
     uint32_t capacity = 4;
     while (capacity < 4 * clients_max) capacity *= 2;
@@ -650,8 +608,8 @@ static __attribute__((noinline)) uint32_t put_insert(client_sessions *table, uin
  * reply->client with this session (asserted, so that a slot put_at is handed after it changed
  * is caught). The slot moves to the tail of the eviction order, its reply the largest commit.
  * One function for put and put_at, out of line: with the reply copied before the list move,
- * little stays live and it saves one register where the inlined form saved four or five (a
- * store each, and stores are what an update is made of).
+ * little stays live and it saves no register, where inlined into put it saved five (a store
+ * each, and stores are what an update is made of).
  */
 static __attribute__((noinline)) uint32_t
 put_update(client_sessions *table, uint32_t slot, uint64_t session, const vsr_header_reply *reply) {
