@@ -704,13 +704,12 @@ void client_sessions_remove(client_sessions *table, vsr_u128 client) {
     CS_ASSERT(table->count > 0);
     CS_ASSERT(table->sessions[slot] != 0);
     CS_ASSERT(table->headers[slot].client == client);
+    index_delete(table, probe.position);
     list_unlink(table->links, slot);
     /* The header keeps its bytes: the next put into the slot overwrites them all, and
      * encode writes a free slot as zeros. */
     table->sessions[slot] = 0;
     free_set(table, slot);
-    /* Last, so that the slot is no longer live across the shift's loop. */
-    index_delete(table, probe.position);
     table->count--;
 }
 
