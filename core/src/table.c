@@ -551,12 +551,16 @@ uint32_t client_sessions_capacity(const client_sessions *table) { return table->
 
 /* ---- queries ---- */
 
+/* Everything is read before the entry is written: the entry could alias the table, as far as
+ * the compiler knows, and would make it read the table again. */
 static void entry_fill(const client_sessions *table, uint32_t slot, client_sessions_entry *entry) {
     CS_ASSERT(slot < table->clients_max);
-    CS_ASSERT(table->sessions[slot] != 0);
+    uint64_t session = table->sessions[slot];
+    CS_ASSERT(session != 0);
+    const vsr_header_reply *header = &table->headers[slot];
     entry->slot = slot;
-    entry->session = table->sessions[slot];
-    entry->header = &table->headers[slot];
+    entry->session = session;
+    entry->header = header;
 }
 
 bool client_sessions_get(const client_sessions *table, vsr_u128 client,
