@@ -601,25 +601,6 @@ reply_assert_storable(const client_sessions *table, uint64_t session,
     CS_VERIFY(vsr_header_reply_validate(reply) == VSR_ERROR_OK);
 }
 
-/* A new client: the lowest free slot, the tail of the eviction order. Out of line, so that the
- * update path of put does not save the registers this one needs. */
-static __attribute__((noinline)) uint32_t put_insert(client_sessions *table, uint64_t session,
-                                                     const vsr_header_reply *reply,
-                                                     uint32_t position, uint32_t home) {
-    CS_ASSERT(table->count < table->clients_max);
-    uint32_t slot = free_lowest(table);
-    CS_ASSERT(slot != VSR_SLOT_NONE);
-    CS_ASSERT(table->sessions[slot] == 0);
-    cs_free_clear(table, slot);
-    table->sessions[slot] = session;
-    table->headers[slot] = *reply;
-    index_place(table, position, home, reply->client, slot);
-    list_append(table->links, table->clients_max, slot);
-    table->count++;
-    table->commit_max = reply->commit;
-    return slot;
-}
-
 #if CS_COPY_WIDE
 /*
  * A header in eight 32-byte stores, where the CPU has AVX (the compiler copies a struct in
@@ -648,6 +629,25 @@ header_copy(const client_sessions *table, vsr_header_reply *to, const vsr_header
     (void)table;
 #endif
     *to = *from;
+}
+
+/* A new client: the lowest free slot, the tail of the eviction order. Out of line, so that the
+ * update path of put does not save the registers this one needs. */
+static __attribute__((noinline)) uint32_t put_insert(client_sessions *table, uint64_t session,
+                                                     const vsr_header_reply *reply,
+                                                     uint32_t position, uint32_t home) {
+    CS_ASSERT(table->count < table->clients_max);
+    uint32_t slot = free_lowest(table);
+    CS_ASSERT(slot != VSR_SLOT_NONE);
+    CS_ASSERT(table->sessions[slot] == 0);
+    cs_free_clear(table, slot);
+    table->sessions[slot] = session;
+    header_copy(table, &table->headers[slot], reply);
+    index_place(table, position, home, reply->client, slot);
+    list_append(table->links, table->clients_max, slot);
+    table->count++;
+    table->commit_max = reply->commit;
+    return slot;
 }
 
 /*
