@@ -13,6 +13,7 @@
 #include <stdalign.h>
 
 #include "fuzz_mutate.h"
+#include "vsr_checksum_impl.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed);

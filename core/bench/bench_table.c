@@ -7,6 +7,8 @@
  *   put_update               client_sessions_get of a client in the table, then
  *                            client_sessions_put of its next reply (a larger commit): what
  *                            every committed request costs. It includes the get.
+ *   put_update_at            the same with client_sessions_put_at at the slot the get
+ *                            returned: one lookup instead of two.
  *   evictee                  client_sessions_evictee of a full table
  *   evict_insert             a register on a full table: evictee, slot_for_client of the
  *                            evictee, remove, put of a new client
@@ -17,10 +19,17 @@
  *                            put (slot_for_client twice) and the stores of the reply (256
  *                            bytes) and session into arrays laid out as the slots. No
  *                            design of put_update can go below it; put_update_vs_floor
- *                            is what the table's own bookkeeping adds.
+ *                            is what the table's own bookkeeping adds. The reply is
+ *                            stored as the table stores it: 32 bytes at a time where the
+ *                            CPU has AVX (header_copy_store says which).
+ *   put_update_floor_one_lookup  the same with one lookup: the floor under put_update_at,
+ *                            which takes the slot from the get (put_update_at_vs_floor_one_lookup).
  * and for the codec, encode of a full table (ns per table) and its fully validating decode
  * (ns per client), the commits of the table in shuffled slot order (every client updated
- * once, in random order, after all registered), so that decode really sorts them.
+ * once, in random order, after all registered), so that decode really sorts them; beside
+ * them, in the same loop, a memcpy of as many bytes (encode_vs_memcpy) and the checksum of
+ * the encoding. The codec loops read the clock once per 8192 clients' worth of work or more,
+ * as the operation loops do (one read, about 25 ns, per encode of 7 clients would be half of it).
  *
  * Clients are visited in a random permutation, their ids read from an array laid out in
  * that order: a request's client id is in the message at hand, so the table's memory is the
@@ -32,10 +41,13 @@
  * of at least REMOVE_BATCH_MIN operations (over several tables of the same size when one
  * table has fewer clients), and the clock's own cost, measured at start, is subtracted.
  *
- * Yardsticks measured in the same run: the naive scan (get, evictee) and one dependent
- * access to DRAM, a pointer chase through a random cyclic permutation of the cache lines
- * of a 256 MiB buffer (4 KiB pages, as the table's arrays), so that the cost at 2^20
- * clients can be stated against the physical limit.
+ * Yardsticks measured in the same run: the naive scan (get, evictee) and, over one 256 MiB
+ * buffer (4 KiB pages, as the table's arrays), two ways of reading random cache lines: a
+ * pointer chase through a random cyclic permutation of them (each load waits for the one
+ * before: the latency of DRAM) and a gather of random lines in an order fixed beforehand
+ * (independent loads that overlap in the memory system, as the lookups of independent
+ * operations do: DRAM's throughput for random lines). The costs at 2^20 clients are stated
+ * against both.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <inttypes.h>
@@ -64,6 +76,35 @@ static double seconds_min = 0.02;
 static int repeats = 15;
 static double timer_overhead_s;
 static volatile uint64_t sink;
+
+/*
+ * The floors store the reply as the table does: where the CPU has AVX, the table copies a
+ * header in eight 32-byte stores from a leaf function of its own (table.c), and so does this;
+ * elsewhere both copy it as the compiler copies a struct.
+ */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define FLOOR_COPY_WIDE 1
+static __attribute__((noinline, target("avx"))) void floor_copy_wide(vsr_header_reply *to,
+                                                                     const vsr_header_reply *from) {
+    typedef uint8_t bytes32 __attribute__((vector_size(32), aligned(16)));
+    const bytes32 *source = (const bytes32 *)(const void *)from;
+    bytes32 *destination = (bytes32 *)(void *)to;
+    for (unsigned i = 0; i < sizeof(*to) / sizeof(bytes32); i++) destination[i] = source[i];
+}
+#else
+#define FLOOR_COPY_WIDE 0
+#endif
+static bool floor_wide;
+
+static inline void floor_copy(vsr_header_reply *to, const vsr_header_reply *from) {
+#if FLOOR_COPY_WIDE
+    if (floor_wide) {
+        floor_copy_wide(to, from);
+        return;
+    }
+#endif
+    memcpy(to, from, sizeof(*from));
+}
 
 static double now(void) {
     struct timespec ts;
@@ -192,20 +233,24 @@ static void fixture_deinit(fixture *f) {
 enum {
     GET,
     PUT_UPDATE,
+    PUT_UPDATE_AT,
     EVICTEE,
     EVICT_INSERT,
     REMOVE,
     PUT_INSERT_AFTER_REMOVE,
     PUT_UPDATE_FLOOR,
+    PUT_UPDATE_FLOOR_ONE_LOOKUP,
     OPERATIONS
 };
 static const char *const operation_names[OPERATIONS] = {"get",
                                                         "put_update",
+                                                        "put_update_at",
                                                         "evictee",
                                                         "evict_insert",
                                                         "remove",
                                                         "put_insert_after_remove",
-                                                        "put_update_floor"};
+                                                        "put_update_floor",
+                                                        "put_update_floor_one_lookup"};
 
 /*
  * remove and put_insert_after_remove: batches of removes (clients in permutation order, their
@@ -307,6 +352,14 @@ static void bench_operations(uint32_t clients_max, double out[OPERATIONS]) {
         client_sessions_put(f.table, entry.session, &f.reply);
     });
 
+    MEASURE(&f, out[PUT_UPDATE_AT], {
+        client_sessions_entry entry;
+        client_sessions_get(f.table, f.keys[k], &entry);
+        f.reply.client = f.keys[k];
+        f.reply.op = f.reply.commit = ++f.commit;
+        client_sessions_put_at(f.table, entry.slot, entry.session, &f.reply);
+    });
+
     /* The floor under put_update whatever the table's bookkeeping: the two lookups that a
      * get and a put make, and the stores of a 256-byte reply and an 8-byte session into
      * arrays of the table's slot layout, at the same slots in the same order. */
@@ -319,7 +372,14 @@ static void bench_operations(uint32_t clients_max, double out[OPERATIONS]) {
         uint32_t again = client_sessions_slot_for_client(f.table, f.keys[k]);
         f.reply.client = f.keys[k];
         f.reply.op = f.reply.commit = ++f.commit;
-        memcpy(&floor_headers[again], &f.reply, sizeof(f.reply));
+        floor_copy(&floor_headers[again], &f.reply);
+        floor_sessions[slot] = f.commit;
+    });
+    MEASURE(&f, out[PUT_UPDATE_FLOOR_ONE_LOOKUP], {
+        uint32_t slot = client_sessions_slot_for_client(f.table, f.keys[k]);
+        f.reply.client = f.keys[k];
+        f.reply.op = f.reply.commit = ++f.commit;
+        floor_copy(&floor_headers[slot], &f.reply);
         floor_sessions[slot] = f.commit;
     });
     sink += floor_sessions[0] + floor_headers[clients_max - 1].commit;
@@ -341,8 +401,11 @@ static void bench_operations(uint32_t clients_max, double out[OPERATIONS]) {
 
     bench_remove_insert(clients_max, &out[REMOVE], &out[PUT_INSERT_AFTER_REMOVE]);
     for (int k = 0; k < OPERATIONS; k++) {
-        emit(operation_names[k], k == PUT_UPDATE_FLOOR ? "two_lookups_and_stores" : "core", out[k],
-             "ns/op", "clients_max", (uint64_t)clients_max, (const char *)NULL);
+        const char *impl = k == PUT_UPDATE_FLOOR              ? "two_lookups_and_stores"
+                           : k == PUT_UPDATE_FLOOR_ONE_LOOKUP ? "one_lookup_and_stores"
+                                                              : "core";
+        emit(operation_names[k], impl, out[k], "ns/op", "clients_max", (uint64_t)clients_max,
+             (const char *)NULL);
     }
 }
 
@@ -393,33 +456,51 @@ static void bench_codec(uint32_t clients_max) {
     }
     uint64_t size = client_sessions_encode_size(clients_max);
     uint8_t *bytes = alloc_or_die(size);
+    /* The memcpy yardstick copies the encoding from a buffer of its own into bytes. */
+    uint8_t *copy_source = alloc_or_die(size);
+    client_sessions_encode(f.table, copy_source, size);
     client_sessions *other = NULL;
     if (client_sessions_init(&other, clients_max, 7) != CLIENT_SESSIONS_INIT_OK) exit(1);
-    double encode_best = 1e30, decode_best = 1e30, checksum_best = 1e30;
+    enum { ENCODE, DECODE, MEMCPY, CHECKSUM, KINDS };
+    double best[KINDS] = {1e30, 1e30, 1e30, 1e30};
+    /* The clock is read once per batch of rounds: at least OPS_PER_CLOCK_READ clients. */
+    /* clients_max >= 1: parse_capacities takes 1 and up. */
+    uint64_t batch = OPS_PER_CLOCK_READ / clients_max; // NOLINT(clang-analyzer-core.DivideZero)
+    if (batch == 0) batch = 1;
     for (int r = 0; r < repeats; r++) {
-        for (int kind = 0; kind < 3; kind++) {
+        for (int kind = 0; kind < KINDS; kind++) {
             uint64_t rounds = 0;
             double start = now(), elapsed;
             do {
-                if (kind == 0) client_sessions_encode(f.table, bytes, size);
-                if (kind == 1 && client_sessions_decode(other, bytes, size).code != VSR_ERROR_OK) {
-                    fprintf(stderr, "bench_table: decode failed\n");
-                    exit(1);
+                for (uint64_t b = 0; b < batch; b++) {
+                    if (kind == ENCODE) client_sessions_encode(f.table, bytes, size);
+                    if (kind == DECODE &&
+                        client_sessions_decode(other, bytes, size).code != VSR_ERROR_OK) {
+                        fprintf(stderr, "bench_table: decode failed\n");
+                        exit(1);
+                    }
+                    if (kind == MEMCPY) memcpy(bytes, copy_source, size);
+                    if (kind == CHECKSUM) sink += (uint64_t)vsr_checksum(bytes, size);
+                    /* The copies are read by nothing the compiler can see: keep them. */
+                    __asm__ volatile("" : : "r"(bytes) : "memory");
                 }
-                if (kind == 2) sink += (uint64_t)vsr_checksum(bytes, size);
-                rounds++;
+                rounds += batch;
                 elapsed = now() - start;
             } while (elapsed < seconds_min);
             double per = elapsed / (double)rounds;
-            double *best = kind == 0 ? &encode_best : kind == 1 ? &decode_best : &checksum_best;
-            if (per < *best) *best = per;
+            if (per < best[kind]) best[kind] = per;
         }
     }
+    double encode_best = best[ENCODE], decode_best = best[DECODE];
+    double memcpy_best = best[MEMCPY], checksum_best = best[CHECKSUM];
     if (client_sessions_evictee(other) != client_sessions_evictee(f.table)) {
         fprintf(stderr, "bench_table: the decoded table evicts another client\n");
         exit(1);
     }
     emit_at("encode_ns_per_table", clients_max, encode_best * 1e9, "ns");
+    emit("encode_ns_per_table", "memcpy_same_bytes", memcpy_best * 1e9, "ns", "clients_max",
+         (uint64_t)clients_max, (const char *)NULL);
+    emit_at("encode_vs_memcpy", clients_max, encode_best / memcpy_best, "ratio");
     emit_at("decode_ns_per_client", clients_max, decode_best * 1e9 / clients_max, "ns");
     emit_at("encode_throughput", clients_max, (double)size / encode_best / 1e9, "GB/s");
     emit_at("decode_throughput", clients_max, (double)size / decode_best / 1e9, "GB/s");
@@ -427,16 +508,24 @@ static void bench_codec(uint32_t clients_max) {
             "GB/s");
     emit_at("decode_vs_checksum", clients_max, checksum_best / decode_best, "ratio");
     free(bytes);
+    free(copy_source);
     client_sessions_deinit(other);
     fixture_deinit(&f);
 }
 
-/* ns per dependent load from DRAM: a pointer chase over one random cycle through every
- * cache line of a 256 MiB buffer (Sattolo's shuffle), so neither the caches nor the
- * prefetchers can help. */
-static double bench_dram_access(void) {
+/* ns per load of a random cache line of a 256 MiB buffer (4 KiB pages), two ways: a pointer
+ * chase over one random cycle through every line (Sattolo's shuffle), each load waiting for
+ * the one before, so neither the caches nor the prefetchers can help (the latency); and a
+ * gather of as many random lines whose indexes were drawn beforehand, no load waiting for
+ * another (the throughput the memory system gives independent random reads). */
+typedef struct dram_cost {
+    double chase_ns;
+    double gather_ns;
+} dram_cost;
+
+static dram_cost bench_dram_access(void) {
     enum { BYTES = 256u << 20, WORDS_PER_LINE = CACHE_LINE / sizeof(uint64_t) };
-    fprintf(stderr, "bench_table: pointer chase over %u MiB\n", BYTES >> 20);
+    fprintf(stderr, "bench_table: pointer chase and gather over %u MiB\n", BYTES >> 20);
     uint32_t lines = BYTES / CACHE_LINE;
     uint64_t *buffer = aligned_alloc(CACHE_LINE, BYTES);
     uint32_t *next = alloc_or_die(lines * sizeof(uint32_t));
@@ -456,19 +545,29 @@ static double bench_dram_access(void) {
     for (uint32_t i = 0; i < lines; i++) buffer[(size_t)i * WORDS_PER_LINE] = next[i];
     free(next);
     uint64_t steps = seconds_min < 0.01 ? 1u << 16 : 1u << 19;
-    double best = 1e30;
-    uint64_t line = 0;
+    uint32_t *gather = alloc_or_die(steps * sizeof(uint32_t));
+    for (uint64_t s = 0; s < steps; s++) gather[s] = (uint32_t)(testing_random(&random) % lines);
+    dram_cost cost = {1e30, 1e30};
+    uint64_t line = 0, sum = 0;
     for (int r = 0; r < repeats; r++) {
         double start = now();
         for (uint64_t s = 0; s < steps; s++) line = buffer[line * WORDS_PER_LINE];
-        double ns = (now() - start) * 1e9 / (double)steps;
-        if (ns < best) best = ns;
+        double middle = now();
+        for (uint64_t s = 0; s < steps; s++) sum += buffer[(size_t)gather[s] * WORDS_PER_LINE];
+        double end = now();
+        double chase = (middle - start) * 1e9 / (double)steps;
+        double gathered = (end - middle) * 1e9 / (double)steps;
+        if (chase < cost.chase_ns) cost.chase_ns = chase;
+        if (gathered < cost.gather_ns) cost.gather_ns = gathered;
     }
-    sink += line;
+    sink += line + sum;
+    free(gather);
     free(buffer);
-    emit("dram_access", "pointer_chase", best, "ns", "buffer_bytes", (uint64_t)BYTES,
+    emit("dram_access", "pointer_chase", cost.chase_ns, "ns", "buffer_bytes", (uint64_t)BYTES,
          (const char *)NULL);
-    return best;
+    emit("dram_access", "gather", cost.gather_ns, "ns", "buffer_bytes", (uint64_t)BYTES,
+         (const char *)NULL);
+    return cost;
 }
 
 static const char usage_text[] =
@@ -569,6 +668,11 @@ int main(int argc, char **argv) {
                     "or --buildtype=release (scripts/bench does)\n");
     return 2;
 #endif
+#if FLOOR_COPY_WIDE
+    floor_wide = __builtin_cpu_supports("avx");
+#endif
+    emit("header_copy_store", floor_wide ? "avx" : "struct_copy", floor_wide ? 32 : 16, "bytes",
+         (const char *)NULL);
     timer_overhead_s = timer_overhead();
     emit("timer_overhead", "clock_gettime", timer_overhead_s * 1e9, "ns", (const char *)NULL);
     warm_up();
@@ -598,19 +702,31 @@ int main(int argc, char **argv) {
         emit_ratio("put_update_vs_floor", n,
                    measured(capacities, capacity_count, ns, n, PUT_UPDATE),
                    measured(capacities, capacity_count, ns, n, PUT_UPDATE_FLOOR));
+        emit_ratio("put_update_at_vs_floor", n,
+                   measured(capacities, capacity_count, ns, n, PUT_UPDATE_AT),
+                   measured(capacities, capacity_count, ns, n, PUT_UPDATE_FLOOR));
+        emit_ratio("put_update_at_vs_floor_one_lookup", n,
+                   measured(capacities, capacity_count, ns, n, PUT_UPDATE_AT),
+                   measured(capacities, capacity_count, ns, n, PUT_UPDATE_FLOOR_ONE_LOOKUP));
     }
     emit_ratio("get_4096_vs_get_64", 4096, measured(capacities, capacity_count, ns, 4096, GET),
                measured(capacities, capacity_count, ns, 64, GET));
 
     if (!skipped(skip, "dram")) {
-        double dram = bench_dram_access();
+        dram_cost dram = bench_dram_access();
         uint32_t big = 1u << 20;
-        emit_ratio("get_vs_dram_access", big, measured(capacities, capacity_count, ns, big, GET),
-                   dram);
-        emit_ratio("put_update_vs_dram_access", big,
-                   measured(capacities, capacity_count, ns, big, PUT_UPDATE), dram);
-        emit_ratio("remove_vs_dram_access", big,
-                   measured(capacities, capacity_count, ns, big, REMOVE), dram);
+        /* Each operation at 2^20 clients against one dependent DRAM access (the chase) and
+         * against one independent one (the gather). */
+        const int big_operations[] = {GET, PUT_UPDATE, PUT_UPDATE_AT, REMOVE};
+        for (size_t i = 0; i < sizeof(big_operations) / sizeof(big_operations[0]); i++) {
+            int k = big_operations[i];
+            double cost = measured(capacities, capacity_count, ns, big, k);
+            char name[80];
+            snprintf(name, sizeof(name), "%s_vs_dram_access", operation_names[k]);
+            emit_ratio(name, big, cost, dram.chase_ns);
+            snprintf(name, sizeof(name), "%s_vs_dram_gather", operation_names[k]);
+            emit_ratio(name, big, cost, dram.gather_ns);
+        }
     }
 
     if (!skipped(skip, "naive")) {

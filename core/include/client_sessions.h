@@ -89,6 +89,18 @@ uint32_t client_sessions_slot_for_header(const client_sessions *table,
 uint32_t client_sessions_put(client_sessions *table, uint64_t session,
                              const vsr_header_reply *reply);
 
+/*
+ * client_sessions_put for a client already in the table, at the slot a get just returned,
+ * without looking the client up a second time: what a state machine does on every
+ * committed request (get to answer a retry or reject a stale request, then put the reply).
+ * slot and session are the entry's; the slot must still hold reply->client with that
+ * session (asserted, so a slot that changed since the get is caught, never written), and
+ * reply must meet every condition of client_sessions_put. The table ends exactly as
+ * client_sessions_put would leave it.
+ */
+void client_sessions_put_at(client_sessions *table, uint32_t slot, uint64_t session,
+                            const vsr_header_reply *reply);
+
 /* On a full table: the client whose latest reply has the smallest commit, the one
  * least recently put. */
 vsr_u128 client_sessions_evictee(const client_sessions *table);

@@ -148,33 +148,23 @@ _Static_assert(offsetof(vsr_header_block, reserved_block) == 241, "block.reserve
 
 /* ---- Checksum: AEGIS-128L MAC, zero key and nonce (docs/FORMAT.md section 1) ---- */
 
-typedef enum vsr_checksum_impl {
-    VSR_CHECKSUM_IMPL_AUTO = 0, /* the fastest available, chosen once */
-    VSR_CHECKSUM_IMPL_PORTABLE, /* plain C, any CPU */
-    VSR_CHECKSUM_IMPL_AESNI,    /* x86-64 AES-NI */
-    VSR_CHECKSUM_IMPL_ARMV8,    /* ARMv8 crypto extensions */
-} vsr_checksum_impl;
-
-/* checksum(bytes) as docs/FORMAT.md defines it, with the implementation chosen at start-up. */
+/*
+ * checksum(bytes) as docs/FORMAT.md defines it. The fastest implementation the CPU has (AES-NI,
+ * the ARMv8 crypto extensions or portable C) is chosen on first use; all give the same answer
+ * bit for bit.
+ */
 vsr_u128 vsr_checksum(const void *bytes, size_t size);
-/* The same with a given implementation (tests and benchmarks); asserts it is available. */
-vsr_u128 vsr_checksum_with(vsr_checksum_impl impl, const void *bytes, size_t size);
-bool vsr_checksum_impl_available(vsr_checksum_impl impl);
-/* The implementation AUTO resolves to on this CPU. */
-vsr_checksum_impl vsr_checksum_impl_selected(void);
-const char *vsr_checksum_impl_name(vsr_checksum_impl impl);
 
-/* Streaming form: the same answer however the input is split. */
+/* Streaming form: the same answer however the input is split. The fields are private. */
 typedef struct vsr_checksum_stream {
     alignas(16) uint8_t state[8][16];
     uint8_t buffer[32];
     uint64_t size_total;
     uint32_t buffer_size;
-    vsr_checksum_impl impl;
+    uint32_t impl; /* the implementation chosen at init */
 } vsr_checksum_stream;
 
 void vsr_checksum_stream_init(vsr_checksum_stream *stream);
-void vsr_checksum_stream_init_with(vsr_checksum_stream *stream, vsr_checksum_impl impl);
 void vsr_checksum_stream_add(vsr_checksum_stream *stream, const void *bytes, size_t size);
 vsr_u128 vsr_checksum_stream_final(vsr_checksum_stream *stream);
 

@@ -42,6 +42,7 @@
 #include "testing/random.h"
 #include "testing/reply.h"
 #include "vsr.h"
+#include "vsr_checksum_impl.h"
 
 /* ---- answers and digests ---- */
 

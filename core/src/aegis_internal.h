@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "vsr.h"
+#include "vsr_checksum_impl.h"
 
 #if defined(__GNUC__) || defined(__clang__)
 #define CS_INTERNAL __attribute__((visibility("hidden")))
@@ -48,16 +49,33 @@ CS_INTERNAL void cs_aegis_finalize(vsr_checksum_impl impl, uint8_t state[8][16],
 
 /* ---- Header checksums in batches (decode) ---- */
 
+/* The ways of computing header checksums in batches, each with results identical bit for bit. */
+typedef enum cs_headers_path {
+    CS_CHECKSUM_HEADERS_ONE_AT_A_TIME = 0, /* vsr_checksum_with, header after header */
+    CS_CHECKSUM_HEADERS_VAES256X2,         /* x86-64 VAES with AVX2: two headers a vector */
+    CS_CHECKSUM_HEADERS_VAES512X4,         /* x86-64 VAES with AVX-512: four a vector */
+    CS_CHECKSUM_HEADERS_PATH_COUNT,
+} cs_headers_path;
+
 /*
  * out[i] = vsr_header_checksum_compute(headers[i]) for i < count, bit for bit, computed
- * several headers at a time where the implementation can (x86-64 with VAES and AVX-512:
- * four, one per 128-bit lane); elsewhere one after the other. Headers need no alignment.
+ * several headers at a time where the implementation can (impl resolving to AES-NI on a CPU
+ * with VAES: the widest VAES path it has); elsewhere one after the other with impl. Headers
+ * need no alignment.
  */
 CS_INTERNAL void cs_checksum_headers(vsr_checksum_impl impl, const void *const headers[],
                                      size_t count, vsr_u128 out[]);
 
-/* How cs_checksum_headers works with impl on this CPU ("vaes512x4", "one at a time"). */
+/* How cs_checksum_headers works with impl on this CPU ("vaes256x2", "one at a time"). */
 CS_INTERNAL const char *cs_checksum_headers_path(vsr_checksum_impl impl);
+
+/* Whether this CPU (and the selected implementation, AES-NI for the VAES paths) runs path. */
+CS_INTERNAL bool cs_checksum_headers_path_available(cs_headers_path path);
+CS_INTERNAL const char *cs_checksum_headers_path_name(cs_headers_path path);
+/* cs_checksum_headers on the given path, which must be available (asserted); the
+ * one-at-a-time path uses the selected implementation. For tests and benchmarks. */
+CS_INTERNAL void cs_checksum_headers_with_path(cs_headers_path path, const void *const headers[],
+                                               size_t count, vsr_u128 out[]);
 
 /* ---- Header rules (header.c) ---- */
 

@@ -1,61 +1,19 @@
 /*
- * The client sessions table.
+ * The client sessions table. docs/DESIGN.md ("The table's data structures") says why each
+ * structure was chosen, with the designs they replaced and what those cost.
  *
- * The operation that matters is the one every committed request makes: a lookup of its
- * client and a put of its reply over the client's previous one (put_update). Registering
- * a client, evicting one and decoding a checkpoint are rare. The structures beside the
- * slot arrays are chosen for that, and so that no decision depends on anything but the
- * committed data:
- *
- * - A seeded hash index (client -> slot) whose 24-byte entries hold the full client id,
- *   the slot and the entry's home position. A lookup compares client ids in the index
- *   itself and reads no header: one cache line, where an 8-byte entry with a hash tag had
- *   to confirm each match in the slot's 256-byte header (a second line, and at 2^20
- *   clients a second miss to memory). Linear probing with backward-shift deletion (no
- *   tombstones); the stored home makes the shift a matter of comparisons. The seeded hash
- *   is one 64x64 -> 128-bit multiply (cs_hash), a third of the old one's work. The index is at
- *   most a quarter full: a lookup then mostly hits at its home and a deletion mostly finds
- *   nothing to shift, so the branches of both are predictable (measured: a remove costs
- *   about a quarter less than at half full). The price is memory: 96 to 192 bytes a
- *   client; at 2^20 clients the index is 2^22 entries, 96 MiB (the 8-byte entries at half
- *   full were 16 MiB; the slots themselves are 264 MiB). The index is only ever probed
- *   for one key, never iterated, so its seed and order cannot leak into a decision.
- *
- * - A hierarchy of free-slot bitmaps, so "lowest free slot" is a handful of
- *   count-trailing-zeros steps, not a scan.
- *
- * - The eviction order as a doubly linked list of slots in increasing commit. A replica
- *   commits operations in order, so every put carries a commit larger than every commit
- *   in the table (a precondition of put, asserted against commit_max, the largest commit
- *   seen). The order of commits is therefore the order of puts: a new client goes to the
- *   tail, an updated client moves to the tail, a removed client is unlinked, and the
- *   evictee (smallest commit) is the head. Each is O(1) with no comparison, where a heap
- *   keyed by commit paid a full sift-down on every update (the updated commit is the
- *   largest, so the entry sank to a leaf: log2(n) levels of swaps) and a sift on every
- *   remove. Only decode sees commits in an arbitrary slot order: it sorts them once
- *   (cs_order_build: a radix sort of keys packing the commit above the slot, no
- *   recursion, bounded loops; equal commits end up side by side, which is how decode
- *   finds a duplicate commit) and threads the list, then checks the list end to end.
- *   Commits are distinct (put's precondition; decode's duplicate_commit rule), so the
- *   order is a total order and the list is unique.
- *
- * - A removed client's header stays in its slot until a put overwrites it: nearly always at
- *   once, with the register that caused the eviction. Encode writes a free slot as zeros
- *   (a full table has none), so remove stores 8 bytes (the session) where it used to zero
- *   256.
- *
- * Memory, all allocated by client_sessions_init, per client: the slots (a 256-byte header
- * and an 8-byte session, the encoding's layout), the index (96 to 192 bytes), a link (8),
- * decode's sort scratch (16) and the free bitmaps (1/8 and less). At 2^20 clients: 264 MiB
- * of slots and 120 MiB beside them, 384 MiB in all (the heap-ordered table took 316 MiB:
- * a 16 MiB index, 20 MiB of heap and 16 MiB of decode scratch beside the same slots).
- *
- * Assertions come in two tiers (verify.h). CS_ASSERT checks what costs little beside the
- * operation (arguments, links read anyway, the precondition on commits) in every build.
- * CS_VERIFY checks what costs as much as the operation: that a reply put in the table is
- * a valid reply header, its checksum included (about 30 ns, the cost of a whole
- * put_update). It is on when the build's `verify` option is: every buildtype but release
- * by default, so tests and debug builds check it and the release build does not pay it.
+ * Invariants (asserted on the way, and end to end after a decode):
+ * - headers[] and sessions[] are the encoding's two halves; a slot is free exactly when its
+ *   session is 0. A free slot's header may keep a removed client's bytes: encode writes zeros.
+ * - The index maps the client of every occupied slot, and nothing else, to that slot. It is at
+ *   most a quarter full, so every probe ends; no tombstones, so probes do not grow with churn.
+ *   It is probed for one key and never iterated: its seed and order reach no decision.
+ * - A level-0 free bit is set exactly when its slot is free; a bit above, when its word is
+ *   not zero. The lowest free slot is where a new client goes, the same on every replica.
+ * - The eviction list holds exactly the occupied slots, in increasing commit; the sentinel's
+ *   next is the evictee. Every put's commit exceeds commit_max, so an update moves its slot
+ *   to the tail with no comparison; only decode sorts.
+ * - init allocates everything, exactly client_sessions_memory_size bytes; nothing later does.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +21,12 @@
 #include "assert.h"
 #include "table.h"
 #include "verify.h"
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define CS_COPY_WIDE 1
+#else
+#define CS_COPY_WIDE 0
+#endif
 
 /* ---- hash index ---- */
 
@@ -79,9 +43,10 @@ static inline index_probe index_find(const client_sessions *table, vsr_u128 clie
     uint32_t mask = table->index_mask;
     uint32_t home = cs_index_home(table, lo, hi);
     uint32_t position = home;
+    const cs_index_entry *index = table->index;
     /* The index is at most a quarter full, so a probe always meets an empty entry. */
-    for (uint32_t probes = 0; probes <= mask; probes++) {
-        const cs_index_entry *entry = &table->index[position];
+    for (;;) {
+        const cs_index_entry *entry = &index[position];
         /* Empty entries are all zero and client 0 is never stored, so a probe for client 0
          * "matches" the first empty entry: slot_plus_one - 1 is then VSR_SLOT_NONE. */
         if (entry->client_lo == lo && entry->client_hi == hi) {
@@ -93,31 +58,32 @@ static inline index_probe index_find(const client_sessions *table, vsr_u128 clie
             return absent;
         }
         position = (position + 1) & mask;
+        /* Back at home, every entry probed and none empty: unreachable while the index keeps
+         * its empty entries. (Bounded by home rather than a count: one register fewer.) */
+        bool index_has_an_empty_entry = position != home;
+        CS_ASSERT(index_has_an_empty_entry);
     }
-    /* Unreachable while the index keeps its empty entries. */
-    bool index_has_an_empty_entry = false;
-    CS_ASSERT(index_has_an_empty_entry);
-    index_probe none = {VSR_SLOT_NONE, 0, 0};
-    return none;
 }
 
-/* Fills the empty entry where probe ended with client -> slot. */
-static void index_place(client_sessions *table, index_probe probe, vsr_u128 client, uint32_t slot) {
-    CS_ASSERT(probe.slot == VSR_SLOT_NONE);
+/* Fills the empty entry at position (where a probe from home ended) with client -> slot.
+ * Scalars, not the probe: a struct passed through the stack, written in 4-byte fields and
+ * read back in 8, costs a failed store-to-load forwarding on every insert. */
+static inline void index_place(client_sessions *table, uint32_t position, uint32_t home,
+                               vsr_u128 client, uint32_t slot) {
     CS_ASSERT(slot < table->clients_max);
-    cs_index_entry *entry = &table->index[probe.position];
+    cs_index_entry *entry = &table->index[position];
     CS_ASSERT(entry->slot_plus_one == 0);
     entry->client_lo = VSR_U128_LO(client);
     entry->client_hi = VSR_U128_HI(client);
     entry->slot_plus_one = slot + 1;
-    entry->home = probe.home;
+    entry->home = home;
 }
 
 bool cs_index_insert(client_sessions *table, vsr_u128 client, uint32_t slot) {
     CS_ASSERT(client != 0);
     index_probe probe = index_find(table, client);
     if (probe.slot != VSR_SLOT_NONE) return false;
-    index_place(table, probe, client, slot);
+    index_place(table, probe.position, probe.home, client, slot);
     return true;
 }
 
@@ -125,20 +91,24 @@ bool cs_index_insert(client_sessions *table, vsr_u128 client, uint32_t slot) {
  * run into the hole, each unless its home lies cyclically in (hole, next]. */
 static void index_delete(client_sessions *table, uint32_t position) {
     uint32_t mask = table->index_mask;
-    CS_ASSERT(table->index[position].slot_plus_one != 0);
+    cs_index_entry *index = table->index;
+    CS_ASSERT(index[position].slot_plus_one != 0);
     uint32_t hole = position;
     uint32_t next = (hole + 1) & mask;
-    for (uint32_t probes = 0; table->index[next].slot_plus_one != 0; probes++) {
-        CS_ASSERT(probes <= mask);
-        const cs_index_entry *moving = &table->index[next];
+    while (index[next].slot_plus_one != 0) {
+        /* A run ends at an empty entry before it comes back around (a bound on the loop that
+         * needs no counter, so one register fewer to save). */
+        bool run_ends_before_wrapping = next != position;
+        CS_ASSERT(run_ends_before_wrapping);
+        const cs_index_entry *moving = &index[next];
         /* Distances back from next: to the entry's home, and to the hole. */
         if (((next - moving->home) & mask) >= ((next - hole) & mask)) {
-            table->index[hole] = *moving;
+            index[hole] = *moving;
             hole = next;
         }
         next = (next + 1) & mask;
     }
-    memset(&table->index[hole], 0, sizeof(table->index[hole]));
+    memset(&index[hole], 0, sizeof(index[hole]));
 }
 
 /* ---- free slots ---- */
@@ -452,7 +422,7 @@ uint32_t cs_order_build(client_sessions *table, uint32_t slots_end, uint64_t com
 
 /* ---- lifecycle ---- */
 
-/* At most a quarter full (see the opening comment). */
+/* At most a quarter full (the invariants at the top of this file). */
 static uint32_t index_capacity(uint32_t clients_max) {
     uint32_t capacity = 4;
     while (capacity < 4 * clients_max) capacity *= 2;
@@ -504,6 +474,9 @@ client_sessions_init_status client_sessions_init(client_sessions **out, uint32_t
     table->hash_seed = hash_seed;
     uint32_t capacity = index_capacity(clients_max);
     table->index_mask = capacity - 1;
+#if CS_COPY_WIDE
+    table->copy_wide = __builtin_cpu_supports("avx") ? 1 : 0;
+#endif
 
     /* Headers and index entries start on a cache line: a header is then exactly 4 lines. */
     table->headers = alloc_lines((size_t)clients_max * sizeof(vsr_header_reply));
@@ -578,12 +551,16 @@ uint32_t client_sessions_capacity(const client_sessions *table) { return table->
 
 /* ---- queries ---- */
 
+/* Everything is read before the entry is written: the entry could alias the table, as far as
+ * the compiler knows, and would make it read the table again. */
 static void entry_fill(const client_sessions *table, uint32_t slot, client_sessions_entry *entry) {
     CS_ASSERT(slot < table->clients_max);
-    CS_ASSERT(table->sessions[slot] != 0);
+    uint64_t session = table->sessions[slot];
+    CS_ASSERT(session != 0);
+    const vsr_header_reply *header = &table->headers[slot];
     entry->slot = slot;
-    entry->session = table->sessions[slot];
-    entry->header = &table->headers[slot];
+    entry->session = session;
+    entry->header = header;
 }
 
 bool client_sessions_get(const client_sessions *table, vsr_u128 client,
@@ -608,8 +585,10 @@ uint32_t client_sessions_slot_for_header(const client_sessions *table,
 
 /* ---- updates ---- */
 
-static void reply_assert_storable(const client_sessions *table, uint64_t session,
-                                  const vsr_header_reply *reply) {
+/* What put and put_at require of every reply, always inlined: a call would cost more. */
+static inline __attribute__((always_inline)) void
+reply_assert_storable(const client_sessions *table, uint64_t session,
+                      const vsr_header_reply *reply) {
     CS_ASSERT(session != 0);
     CS_ASSERT(reply->command == VSR_COMMAND_REPLY);
     CS_ASSERT(reply->client != 0);
@@ -622,20 +601,75 @@ static void reply_assert_storable(const client_sessions *table, uint64_t session
     CS_VERIFY(vsr_header_reply_validate(reply) == VSR_ERROR_OK);
 }
 
-/* A new client: the lowest free slot, the tail of the eviction order. */
-static uint32_t put_insert(client_sessions *table, uint64_t session, const vsr_header_reply *reply,
-                           index_probe probe) {
+#if CS_COPY_WIDE
+/*
+ * A header in eight 32-byte stores, where the CPU has AVX (the compiler copies a struct in
+ * sixteen 16-byte ones): a store a cycle is what bounds an update. A leaf of its own: AVX code
+ * that can call (an assertion) realigns its stack, a store more. The bytes are the same; only
+ * the speed depends on the CPU.
+ */
+static __attribute__((noinline, target("avx"))) void
+header_copy_wide(vsr_header_reply *to, const vsr_header_reply *from) {
+    typedef uint8_t bytes32 __attribute__((vector_size(32), aligned(16)));
+    const bytes32 *source = (const bytes32 *)(const void *)from;
+    bytes32 *destination = (bytes32 *)(void *)to;
+    for (unsigned i = 0; i < sizeof(*to) / sizeof(bytes32); i++) destination[i] = source[i];
+}
+#endif
+
+/* A reply into its slot, as wide as the CPU stores. */
+static inline __attribute__((always_inline)) void
+header_copy(const client_sessions *table, vsr_header_reply *to, const vsr_header_reply *from) {
+#if CS_COPY_WIDE
+    if (table->copy_wide) {
+        header_copy_wide(to, from);
+        return;
+    }
+#else
+    (void)table;
+#endif
+    *to = *from;
+}
+
+/* A new client: the lowest free slot, the tail of the eviction order. Out of line, so that the
+ * update path of put does not save the registers this one needs. */
+static __attribute__((noinline)) uint32_t put_insert(client_sessions *table, uint64_t session,
+                                                     const vsr_header_reply *reply,
+                                                     uint32_t position, uint32_t home) {
     CS_ASSERT(table->count < table->clients_max);
     uint32_t slot = free_lowest(table);
     CS_ASSERT(slot != VSR_SLOT_NONE);
     CS_ASSERT(table->sessions[slot] == 0);
     cs_free_clear(table, slot);
     table->sessions[slot] = session;
-    table->headers[slot] = *reply;
-    index_place(table, probe, reply->client, slot);
+    header_copy(table, &table->headers[slot], reply);
+    index_place(table, position, home, reply->client, slot);
     list_append(table->links, table->clients_max, slot);
     table->count++;
     table->commit_max = reply->commit;
+    return slot;
+}
+
+/*
+ * An existing client's next reply, in the slot that holds it: the slot must hold
+ * reply->client with this session (asserted, so that a slot put_at is handed after it changed
+ * is caught). The slot moves to the tail of the eviction order, its reply the largest commit.
+ * One function for put and put_at, out of line: with the reply copied before the list move,
+ * little stays live and it saves no register, where inlined into put it saved five (a store
+ * each, and stores are what an update is made of).
+ */
+static __attribute__((noinline)) uint32_t
+put_update(client_sessions *table, uint32_t slot, uint64_t session, const vsr_header_reply *reply) {
+    CS_ASSERT(slot < table->clients_max);
+    CS_ASSERT(table->sessions[slot] == session);
+    vsr_header_reply *header = &table->headers[slot];
+    CS_ASSERT(header->client == reply->client);
+    table->commit_max = reply->commit;
+    header_copy(table, header, reply);
+    /* The largest commit: the slot moves to the tail. */
+    cs_link *links = table->links;
+    list_unlink(links, slot);
+    list_append(links, table->clients_max, slot);
     return slot;
 }
 
@@ -643,17 +677,16 @@ uint32_t client_sessions_put(client_sessions *table, uint64_t session,
                              const vsr_header_reply *reply) {
     reply_assert_storable(table, session, reply);
     index_probe probe = index_find(table, reply->client);
-    uint32_t slot = probe.slot;
-    if (slot == VSR_SLOT_NONE) return put_insert(table, session, reply, probe);
-    CS_ASSERT(slot < table->clients_max);
-    CS_ASSERT(table->sessions[slot] == session);
-    CS_ASSERT(table->headers[slot].client == reply->client);
-    table->headers[slot] = *reply;
-    /* The largest commit: the slot moves to the tail. */
-    list_unlink(table->links, slot);
-    list_append(table->links, table->clients_max, slot);
-    table->commit_max = reply->commit;
-    return slot;
+    if (probe.slot == VSR_SLOT_NONE) {
+        return put_insert(table, session, reply, probe.position, probe.home);
+    }
+    return put_update(table, probe.slot, session, reply);
+}
+
+void client_sessions_put_at(client_sessions *table, uint32_t slot, uint64_t session,
+                            const vsr_header_reply *reply) {
+    reply_assert_storable(table, session, reply);
+    put_update(table, slot, session, reply);
 }
 
 vsr_u128 client_sessions_evictee(const client_sessions *table) {

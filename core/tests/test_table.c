@@ -108,10 +108,14 @@ static void test_basic_operations(void) {
     client_sessions_deinit(table);
 }
 
-/* Random put/update/evict/remove against the oracle; encodings compared as it goes. */
+/* Random put/update/evict/remove against the oracle; encodings compared as it goes. Table a
+ * updates with put, table b with get and put_at at the slot the get returned. */
 static void test_against_naive(uint32_t clients_max, uint32_t operations, uint64_t seed) {
     client_sessions *a = table_new(clients_max, seed);
     client_sessions *b = table_new(clients_max, ~seed * 31);
+    /* b copies replies as the compiler copies a struct, a as wide as the CPU allows: where the
+     * CPU has AVX, both of put's copies are checked. */
+    b->copy_wide = 0;
     model oracle;
     model_init(&oracle, clients_max);
     uint64_t size = client_sessions_encode_size(clients_max);
@@ -129,7 +133,13 @@ static void test_against_naive(uint32_t clients_max, uint32_t operations, uint64
             uint64_t session = oracle.slots[pick].session;
             uint32_t slot = model_put(&oracle, session, &reply);
             mismatches += client_sessions_put(a, session, &reply) != slot;
-            mismatches += client_sessions_put(b, session, &reply) != slot;
+            client_sessions_entry entry;
+            if (client_sessions_get(b, reply.client, &entry)) {
+                mismatches += entry.slot != slot || entry.session != session;
+                client_sessions_put_at(b, entry.slot, entry.session, &reply);
+            } else {
+                mismatches++;
+            }
         } else if (roll < 55 && oracle.count > 0) { /* remove */
             uint32_t pick = (uint32_t)(testing_random(&random) % clients_max);
             while (oracle.slots[pick].session == 0) pick = (pick + 1) % clients_max;
@@ -372,6 +382,88 @@ static void test_commit_precondition(void) {
     expect_no_abort("put after a failed decode", put_case_run, &failed_decode);
 }
 
+typedef struct put_at_case {
+    int change;        /* 0: none, 1: remove the client, 2: its slot given to another client */
+    uint32_t slot_add; /* added to the slot the get returned */
+    uint64_t session_add;
+    uint64_t commit; /* of the put_at */
+} put_at_case;
+
+/* get client 102 of table_small (slot 1), change the table as told, then put_at there. */
+static void put_at_case_run(void *context) {
+    const put_at_case *c = context;
+    client_sessions *table = table_small();
+    client_sessions_entry entry;
+    if (!client_sessions_get(table, 102, &entry) || entry.slot != 1) abort();
+    if (c->change >= 1) client_sessions_remove(table, 102);
+    if (c->change == 2) {
+        vsr_header_reply other = testing_reply(777, 10, 0);
+        if (client_sessions_put(table, 10, &other) != 1) abort();
+    }
+    vsr_header_reply reply = testing_reply(102, c->commit, 2);
+    client_sessions_put_at(table, entry.slot + c->slot_add, entry.session + c->session_add, &reply);
+    client_sessions_entry after;
+    if (!client_sessions_get(table, 102, &after) || after.slot != 1) abort();
+    if (after.header->commit != c->commit || after.session != entry.session) abort();
+    client_sessions_deinit(table);
+}
+
+/* put_at never writes a slot that does not hold the reply's client with that session, and
+ * keeps put's commit precondition. */
+static void test_put_at_preconditions(void) {
+    put_at_case fine = {0, 0, 0, 10};
+    expect_no_abort("put_at at the slot get returned", put_at_case_run, &fine);
+    put_at_case removed = {1, 0, 0, 11};
+    expect_abort("put_at at a slot freed since the get", put_at_case_run, &removed,
+                 "table->sessions[slot] == session");
+    put_at_case taken = {2, 0, 8, 11}; /* the new client's session, 10 */
+    expect_abort("put_at at a slot another client took since", put_at_case_run, &taken,
+                 "header->client == reply->client");
+    put_at_case other_slot = {0, 1, 0, 10};
+    expect_abort("put_at at another client's slot", put_at_case_run, &other_slot,
+                 "table->sessions[slot] == session");
+    put_at_case outside = {0, 4, 0, 10};
+    expect_abort("put_at past the last slot", put_at_case_run, &outside,
+                 "slot < table->clients_max");
+    put_at_case session = {0, 0, 1, 10};
+    expect_abort("put_at with another session", put_at_case_run, &session,
+                 "table->sessions[slot] == session");
+    put_at_case stale_commit = {0, 0, 0, 9};
+    expect_abort("put_at at commit_max", put_at_case_run, &stale_commit, "commit_max");
+}
+
+/* put_at leaves the table byte for byte as put does, the slot already at the tail included. */
+static void test_put_at_as_put(void) {
+    client_sessions *a = table_small(), *b = table_small();
+    const vsr_u128 clients[] = {103, 103, 101, 104, 104, 104, 102, 101};
+    uint64_t commit = 10;
+    for (size_t i = 0; i < sizeof(clients) / sizeof(clients[0]); i++) {
+        client_sessions_entry entry;
+        CHECK(client_sessions_get(b, clients[i], &entry));
+        vsr_header_reply reply = testing_reply(clients[i], commit, (uint32_t)i + 2);
+        CHECK_EQ_U64(client_sessions_put(a, entry.session, &reply), entry.slot);
+        client_sessions_put_at(b, entry.slot, entry.session, &reply);
+        CHECK(client_sessions_evictee(a) == client_sessions_evictee(b));
+        commit++;
+    }
+    uint8_t bytes_a[4 * CLIENT_SESSIONS_SLOT_ENCODED_SIZE], bytes_b[sizeof(bytes_a)];
+    client_sessions_encode(a, bytes_a, sizeof(bytes_a));
+    client_sessions_encode(b, bytes_b, sizeof(bytes_b));
+    CHECK(memcmp(bytes_a, bytes_b, sizeof(bytes_a)) == 0);
+    /* The eviction order after those updates: 103, 104, 102, 101 (the last put). */
+    const vsr_u128 order[] = {103, 104, 102, 101};
+    for (size_t i = 0; i < 4; i++) {
+        CHECK(client_sessions_evictee(b) == order[i]);
+        client_sessions_remove(a, order[i]);
+        client_sessions_remove(b, order[i]);
+        vsr_header_reply reply = testing_reply(900 + i, commit++, 0);
+        client_sessions_put(a, reply.commit, &reply);
+        client_sessions_put(b, reply.commit, &reply);
+    }
+    client_sessions_deinit(a);
+    client_sessions_deinit(b);
+}
+
 /* The verify tier: a put checks the reply's checksum in a verify build, and only there. */
 static void test_verify_tier(void) {
     put_case bad = {10, false, 0, true};
@@ -503,6 +595,8 @@ int main(void) {
         }
     }
     test_commit_precondition();
+    test_put_at_as_put();
+    test_put_at_preconditions();
     test_verify_tier();
     return testing_done("table");
 }

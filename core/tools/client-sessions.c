@@ -19,6 +19,7 @@
 
 #include "client_sessions.h"
 #include "options.h"
+#include "vsr_checksum_impl.h"
 
 #define PROGRAM "client-sessions"
 
