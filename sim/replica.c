@@ -114,6 +114,21 @@ static bool check_reject(sim_cluster *c, const sim_replica *r) {
     return ok && sim_probe_error_text(rejected.error, r->op, r->index, c->failure);
 }
 
+/* Once per run (the first checkpoint): what the CPU's checksum computed for the trailer and
+ * its first block, against the portable implementation. */
+static bool check_portable(sim_cluster *c, const sim_replica *r, const uint8_t *blocks,
+                           const vsr_trailer_reference *reference) {
+    uint32_t body = sim_block_body_size(c->trailer_size, c->config->block_size, 0);
+    vsr_header_block first;
+    memcpy(&first, blocks, sizeof(first));
+    return sim_check_checksum_portable(r->trailer, (size_t)c->trailer_size, reference->checksum,
+                                       "the trailer", r->op, r->index, c->failure) &&
+           sim_check_checksum_portable(blocks + 16, VSR_HEADER_SIZE - 16, first.checksum,
+                                       "the first block's header", r->op, r->index, c->failure) &&
+           sim_check_checksum_portable(blocks + VSR_HEADER_SIZE, body, first.checksum_body,
+                                       "the first block's body", r->op, r->index, c->failure);
+}
+
 /* The first writer of a checkpoint: its blocks as written, the round trip, the decoder
  * shown a defect and (the first checkpoints, then 1 in 8) resealed edits, and once per run
  * the full table. Later writers' bytes equal these (same checksums): checking them again
@@ -138,7 +153,8 @@ static bool check_first_writer(sim_cluster *c, const sim_replica *r, uint64_t in
         return false;
     }
     return index != 1 ||
-           sim_reseal_filled(&c->reseal, r->trailer, r->op, r->index, judged, c->failure);
+           (check_portable(c, r, blocks, reference) &&
+            sim_reseal_filled(&c->reseal, r->trailer, r->op, r->index, judged, c->failure));
 }
 
 static bool checkpoint_check(sim_cluster *c, const sim_replica *r, uint64_t index,
