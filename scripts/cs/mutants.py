@@ -13,16 +13,14 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 
-from . import ROOT, builds, signatures
+from . import ROOT, builds, checkout, killers, process, signatures
+from .exits import ENVIRONMENT, FAILED, OK
 
 PATCH_DIR = os.path.join(ROOT, "core", "mutants")
-# Not needed to build: kept out of the scratch copies.
-SKIP_PREFIXES = ("corpus/", "docs/", ".github/", "deploy/")
 
 
 class MutantError(Exception):
@@ -50,39 +48,20 @@ def description(name):
     return first[len(prefix):] if first.startswith(prefix) else first
 
 
-def source_files(include_all=False):
-    """The files of the checkout that a build needs, relative to ROOT (with include_all,
-    the corpora and docs too: what the test suites read from the source tree)."""
-    try:
-        listed = subprocess.run(
-            ["git", "-C", ROOT, "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            capture_output=True, check=True).stdout.decode().split("\0")
-        files = [f for f in listed if f]
-    except (OSError, subprocess.CalledProcessError):
-        files = []
-        for directory, dirs, names in os.walk(ROOT):
-            dirs[:] = [d for d in dirs if not d.startswith((".git", "build"))]
-            files += [os.path.relpath(os.path.join(directory, n), ROOT) for n in names]
-    return sorted(f for f in files if (include_all or not f.startswith(SKIP_PREFIXES))
-                  and os.path.isfile(os.path.join(ROOT, f)))
-
-
 def patched_files(name):
     """{relative path: patched bytes} for the files the patch of `name` changes."""
     path = patch_path(name)
     if not os.path.isfile(path):
         raise MutantError(f"unknown mutant {name!r}: no {os.path.relpath(path, ROOT)}")
     with tempfile.TemporaryDirectory(prefix="mutant-") as scratch:
-        touched = subprocess.run(["git", "apply", "--numstat", path], cwd=ROOT,
-                                 capture_output=True, text=True)
+        touched = checkout.git_run("apply", "--numstat", path)
         if touched.returncode != 0:
             raise MutantError(f"{name}: the patch cannot be read: {touched.stderr.strip()}")
         files = [line.split("\t", 2)[2] for line in touched.stdout.splitlines() if line]
         for f in files:
             os.makedirs(os.path.dirname(os.path.join(scratch, f)), exist_ok=True)
             shutil.copyfile(os.path.join(ROOT, f), os.path.join(scratch, f))
-        applied = subprocess.run(["git", "apply", path], cwd=scratch,
-                                 capture_output=True, text=True)
+        applied = checkout.git_run("apply", path, cwd=scratch)
         if applied.returncode != 0:
             raise MutantError(f"{name}: the patch no longer applies to the sources: "
                               f"{applied.stderr.strip()}")
@@ -98,39 +77,10 @@ def check_applies(name):
     patched_files(name)
 
 
-def write_if_changed(path, content):
-    try:
-        with open(path, "rb") as f:
-            if f.read() == content:
-                return False
-    except OSError:
-        pass
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "wb") as f:
-        f.write(content)
-    return True
-
-
 def scratch_tree(name, build_root):
     """BUILD_ROOT/NAME/src: the sources with the patch of `name` applied; returns its path."""
-    patched = patched_files(name)
     tree = os.path.join(build_root, name, "src")
-    wanted = set()
-    for f in source_files():
-        wanted.add(f)
-        if f in patched:
-            content = patched[f]
-        else:
-            with open(os.path.join(ROOT, f), "rb") as handle:
-                content = handle.read()
-        target = os.path.join(tree, f)
-        if write_if_changed(target, content):
-            shutil.copymode(os.path.join(ROOT, f), target)
-    for directory, _, names in os.walk(tree):
-        for n in names:
-            f = os.path.relpath(os.path.join(directory, n), tree)
-            if f not in wanted:
-                os.remove(os.path.join(directory, n))
+    checkout.mirror(tree, checkout.source_files(), replaced=patched_files(name))
     return tree
 
 
@@ -161,24 +111,19 @@ def build_for_hunt(name, build_root):
     return build(name, build_root, targets)
 
 
-def run_chunk(sim, first, last):
-    """Runs seeds first..last; returns (failing seed or None, details)."""
-    process = subprocess.run([sim, "--seeds", f"{first}..{last}", "--json"],
-                             capture_output=True, text=True)
-    seen = first - 1
-    for line in process.stdout.splitlines():
-        result = json.loads(line)
-        seen = result["seed"]
-        if result["outcome"] != "ok":
-            failure = result.get("failure") or {}
-            return result["seed"], {"check": failure.get("signature", result["outcome"]),
-                                    "ops": failure.get("op")}
-    if process.returncode != 0:
-        # A crash (an assertion abort) takes the rest of the chunk with it: the seed after
-        # the last one printed is the one that crashed. Named as scripts/sweep names it.
-        code = process.returncode if process.returncode >= 0 else 128 - process.returncode
-        return seen + 1, {"check": signatures.abort_signature(process.stderr, code), "ops": None}
-    return None, None
+def abort_name(stderr, returncode):
+    """A crash is named as scripts/sweep names it (cs.signatures)."""
+    return signatures.abort_signature(stderr, process.exit_status(returncode))
+
+
+def run_chunk(sim, first, last, timeout):
+    """Runs seeds first..last; returns (failing seed or None, details). A crash (an
+    assertion abort) takes the rest of the chunk with it: the seed after the last one
+    printed is the one that crashed."""
+    verdict = killers.simulate(sim, first, last, timeout=timeout, abort_name=abort_name)
+    if verdict is None:
+        return None, None
+    return verdict["seed"], {"check": verdict["check"], "ops": verdict.get("op")}
 
 
 def sim_hunt(sim, seeds, seconds, jobs):
@@ -194,7 +139,7 @@ def sim_hunt(sim, seeds, seconds, jobs):
                 if time.monotonic() - start > seconds:
                     break
                 chunk = chunks[next_chunk]
-                pending[pool.submit(run_chunk, sim, *chunk)] = next_chunk
+                pending[pool.submit(run_chunk, sim, *chunk, seconds)] = next_chunk
                 next_chunk += 1
             if not pending:
                 break
@@ -223,10 +168,10 @@ def fuzz_replay(directory):
                   if os.path.isdir(p)]
         if not inputs:
             continue
-        process = subprocess.run([driver] + inputs, capture_output=True, text=True)
-        if process.returncode != 0:
-            lines = [l for l in process.stderr.splitlines() if l.strip()]
-            return {"target": target, "exit": process.returncode,
+        done = process.run([driver] + inputs, errors="replace")
+        if done.returncode != 0:
+            lines = [line for line in done.stderr.splitlines() if line.strip()]
+            return {"target": target, "exit": done.returncode,
                     "message": lines[-1][:160] if lines else ""}
     return None
 
@@ -277,7 +222,7 @@ def main(argv):
             for name in names:
                 check_applies(name)
             print(f"mutants: all {len(names)} patches apply")
-            return 0
+            return OK
     except MutantError as error:
         sys.exit(f"mutants: {error}")
     if args.only:
@@ -296,7 +241,7 @@ def main(argv):
             sys.exit(f"mutants: {error}")
         except builds.BuildError as error:
             print(f"mutants: building {name} failed: {error}", file=sys.stderr)
-            return 4
+            return ENVIRONMENT
         print(f"mutants: [{number}/{len(names)}] {name}: simulating", file=sys.stderr, flush=True)
         sim = sim_hunt(builds.simulator(directory), args.seeds,
                        args.time, args.jobs)
@@ -337,7 +282,7 @@ def main(argv):
     print(f"mutants: JSON Lines in {args.out}", file=sys.stderr)
     if summary["survivors"]:
         print(f"mutants: survivors: {', '.join(summary['survivors'])}", file=sys.stderr)
-        return 1
-    return 0
+        return FAILED
+    return OK
 
 

@@ -11,10 +11,10 @@ import re
 import shlex
 import sys
 
-from . import EXIT_FAILURES, EXIT_OK, results, signatures
+from . import results, signatures
+from .exits import ENVIRONMENT, FAILED, OK
 from .sweep import SWEEP_KEY
 
-EXIT_INPUT = 4
 OUTCOMES = ["ok", "fail", "abort", "timeout", "nondeterministic", "error"]
 MALFORMED_SHOWN = 20
 DEFAULT_MAX_INPUT = 16 << 30
@@ -125,7 +125,7 @@ def read(paths, max_input):
 
 def fail(message):
     print(f"report: {message}", file=sys.stderr)
-    return EXIT_INPUT
+    return ENVIRONMENT
 
 
 # ---- numbers ----
@@ -599,11 +599,4 @@ def main(argv):
         return fail(f"cannot write {args.out}: {error.strerror}")
     print(f"report: {args.out}: {count} lines, {len(sweeps)} sweep(s), {bad} failed"
           + (f", {len(malformed)} malformed" if malformed else ""), file=sys.stderr)
-    return EXIT_FAILURES if args.fail_on_failure and (bad or malformed) else EXIT_OK
-
-
-def entry(argv):
-    try:
-        return main(argv)
-    except KeyboardInterrupt:
-        return 130
+    return FAILED if args.fail_on_failure and (bad or malformed) else OK

@@ -186,6 +186,18 @@ def read(path, budget=None, max_line=MAX_LINE_BYTES):
             yield number, (None if reason else line), reason
 
 
+def parse_simulator_line(raw):
+    """The result object of one line of `client-sessions-sim --json` output, or None when
+    the line is not one (not JSON, no integer seed)."""
+    try:
+        result = json.loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(result, dict) or not _int(result.get("seed")):
+        return None
+    return result
+
+
 def dumps(line):
     return json.dumps(line, separators=(",", ":")) + "\n"
 

@@ -5,12 +5,11 @@ import hashlib
 import os
 import re
 import secrets
-import subprocess
 import sys
 import threading
 import time
 
-from . import ROOT
+from .checkout import git
 
 U64_MAX = (1 << 64) - 1
 
@@ -25,15 +24,6 @@ def parse_seed(text):
     if not 0 <= value <= U64_MAX:
         raise ValueError(text)
     return value
-
-
-def git(*argv):
-    """git's output in this checkout, or None (no git, not a checkout, an error)."""
-    try:
-        done = subprocess.run(["git", "-C", ROOT, *argv], capture_output=True, text=True)
-    except OSError:
-        return None
-    return done.stdout.strip() if done.returncode == 0 else None
 
 
 def resolve_commit(rev):

@@ -16,14 +16,13 @@ import selectors
 import shlex
 import signal
 import socket
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 
-from . import EXIT_COVERAGE, EXIT_ENVIRONMENT, EXIT_FAILURES, EXIT_OK, EXIT_USAGE, ROOT
-from . import builds, results, seeds, signatures, simulator
+from . import ROOT, builds, process, results, seeds, signatures, simulator
+from .exits import COVERAGE, ENVIRONMENT, FAILED, OK, USAGE
 
 HOST = socket.gethostname()
 DEFAULT_SECONDS = 60
@@ -118,7 +117,7 @@ examples:
 class SweepError(Exception):
     """Stops the sweep with an exit status and a message."""
 
-    def __init__(self, message, status=EXIT_ENVIRONMENT):
+    def __init__(self, message, status=ENVIRONMENT):
         super().__init__(message)
         self.status = status
 
@@ -305,10 +304,12 @@ def check_sim_args(sim, args):
     memory), once, before any seed runs."""
     start = args.first if args.first is not None else args.seed_base
     try:
-        done = subprocess.run([sim, "--dry-run", "--seed", str(start), *args.sim_arg],
-                              capture_output=True, text=True, timeout=120)
-    except (OSError, subprocess.TimeoutExpired) as error:
+        done = process.run([sim, "--dry-run", "--seed", str(start), *args.sim_arg],
+                           timeout=120, errors="replace")
+    except OSError as error:
         raise SweepError(f"cannot run the simulator {sim}: {error}") from None
+    if done.timed_out:
+        raise SweepError(f"the simulator {sim} did not answer --dry-run in 120 s")
     if done.returncode == 0:
         return
     if "'--dry-run'" in done.stderr:
@@ -316,7 +317,7 @@ def check_sim_args(sim, args):
               "per seed", file=sys.stderr)
         return
     message = done.stderr.strip() or f"exit status {done.returncode}"
-    status = EXIT_USAGE if done.returncode == EXIT_USAGE else EXIT_ENVIRONMENT
+    status = USAGE if done.returncode == USAGE else ENVIRONMENT
     raise SweepError(f"the simulator rejects the flags {shlex.join(args.sim_arg) or '(none)'}"
                      f" before any seed ran:\n{message}", status)
 
@@ -377,11 +378,11 @@ class Sweep:
             self.seeds.stop()
         with self.lock:
             processes = list(self.processes)
-        for process in processes:
+        for child in processes:
             # GNU parallel (and the shard sweeps it runs) stop on SIGTERM, killing their
             # own simulators; a simulator is killed outright.
-            kill_group(process, signal.SIGTERM if process.args[0] == "parallel"
-                       else signal.SIGKILL)
+            process.kill_group(child, signal.SIGTERM if child.args[0] == "parallel"
+                               else signal.SIGKILL)
 
     def command(self, first, count, stride):
         last = first + (count - 1) * stride
@@ -392,52 +393,50 @@ class Sweep:
         first, count, stride = chunk
         expected = [first + i * stride for i in range(count)]
         try:  # its own session: a terminal's ^C reaches the sweep, which stops it
-            process = subprocess.Popen(self.command(first, count, stride),
-                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                       stdin=subprocess.DEVNULL, start_new_session=True,
-                                       env=self.env)
+            child = process.spawn(self.command(first, count, stride), stdout=process.PIPE,
+                                  stderr=process.PIPE, env=self.env)
         except OSError as error:
             raise SweepError(f"cannot run the simulator {self.sim}: {error}") from None
         with self.lock:
-            self.processes.add(process)
+            self.processes.add(child)
         if self.halted:
-            kill_group(process, signal.SIGKILL)
+            process.kill_group(child)
         try:
-            reported, timed_out, stderr = self.collect(process)
+            reported, timed_out, stderr = self.collect(child)
         finally:
             with self.lock:
-                self.processes.discard(process)
+                self.processes.discard(child)
         if self.halted:
             return  # interrupted: the unfinished seeds are not results
-        if not timed_out and -process.returncode in STOP_SIGNALS:
+        if not timed_out and -child.returncode in STOP_SIGNALS:
             # Stopped from outside, not failed: scancel, or a kill of the whole process
             # tree, signals every process at once, and the simulator may die before the
             # sweep handles its own copy of the signal. Stop as if the sweep had it.
-            name = signal.Signals(-process.returncode).name
+            name = signal.Signals(-child.returncode).name
             print(f"sweep: the simulator of seeds from 0x{first:x} was stopped by {name}: "
                   f"stopping the sweep", file=sys.stderr)
-            self.interrupt(-process.returncode)
+            self.interrupt(-child.returncode)
             return
         missing = [seed for seed in expected if seed not in reported]
         if not missing:
             return
         if timed_out:
             self.record(self.timeout_result(missing[0], stderr))
-        elif process.returncode == EXIT_USAGE:
+        elif child.returncode == USAGE:
             raise SweepError(f"the simulator refused seed 0x{missing[0]:x} (exit 2):\n"
-                             f"{stderr.strip()}", EXIT_USAGE)
+                             f"{stderr.strip()}", USAGE)
         else:  # the process died at the first missing seed; the rest never ran
-            self.record(self.abort_result(missing[0], process.returncode, stderr))
+            self.record(self.abort_result(missing[0], child.returncode, stderr))
         for run in runs(missing[1:], stride):
             seeds_.give_back(run)
 
-    def collect(self, process):
+    def collect(self, child):
         """Records each result line as the simulator prints it. Returns (the seeds
         reported, whether a seed timed out, the end of its standard error)."""
         timeout = self.args.seed_timeout
         selector = selectors.DefaultSelector()
-        selector.register(process.stdout, selectors.EVENT_READ, "out")
-        selector.register(process.stderr, selectors.EVENT_READ, "err")
+        selector.register(child.stdout, selectors.EVENT_READ, "out")
+        selector.register(child.stderr, selectors.EVENT_READ, "err")
         pending, stderr, reported = b"", bytearray(), set()
         deadline = time.monotonic() + timeout
         timed_out = False
@@ -457,7 +456,7 @@ class Sweep:
                     else:
                         *lines, pending = (pending + data).split(b"\n")
                         for raw in lines:
-                            result = parse_result(raw)
+                            result = results.parse_simulator_line(raw)
                             if result is not None:
                                 reported.add(result["seed"])
                                 self.record(result)
@@ -465,17 +464,17 @@ class Sweep:
         finally:
             selector.close()
             if timed_out or self.halted:
-                kill_group(process, signal.SIGKILL)
-            process.wait()
-            process.stdout.close()
-            process.stderr.close()
+                process.kill_group(child)
+            child.wait()
+            child.stdout.close()
+            child.stderr.close()
         return reported, timed_out, stderr.decode(errors="replace")
 
     def reproduce(self, seed):
         return simulator.command([self.sim, "--seed", f"0x{seed:016x}", *self.args.sim_arg])
 
     def abort_result(self, seed, returncode, stderr):
-        code = returncode if returncode >= 0 else 128 - returncode
+        code = process.exit_status(returncode)
         return {"seed": seed, "seed_hex": f"0x{seed:016x}", "outcome": "abort", "exit_code": code,
                 "failure": {"signature": signatures.abort_signature(stderr, code),
                             "message": stderr[-2000:]},
@@ -503,13 +502,6 @@ class Sweep:
             self.halt()
 
 
-def kill_group(process, signum):
-    try:
-        os.killpg(process.pid, signum)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
 def runs(seeds_, stride):
     """Chunks (first, count, stride) of consecutive (by stride) seeds."""
     out = []
@@ -519,16 +511,6 @@ def runs(seeds_, stride):
         else:
             out.append([seed, 1])
     return [(first, count, stride) for first, count in out]
-
-
-def parse_result(raw):
-    try:
-        result = json.loads(raw)
-    except ValueError:
-        return None
-    if not isinstance(result, dict) or not isinstance(result.get("seed"), int):
-        return None
-    return result
 
 
 def compact(result):
@@ -587,7 +569,7 @@ def read_previous(args, writer):
         reason = results.validate(line) if line is not None else "not JSON"
         if reason:
             raise SweepError(f"--resume {args.out}: line {number} is malformed ({reason}); "
-                             "remove it and resume again", EXIT_USAGE)
+                             "remove it and resume again", USAGE)
         record = line.get("sweep") or {}
         theirs = {key: record.get(key) for key in SWEEP_KEY}
         if theirs != mine:
@@ -595,7 +577,7 @@ def read_previous(args, writer):
                                for k in SWEEP_KEY if theirs[k] != mine[k])
             raise SweepError(f"--resume {args.out}: line {number} is from another sweep: "
                              f"{differ}; give the same selection, --seed-base and --sim-arg",
-                             EXIT_USAGE)
+                             USAGE)
         if record.get("date"):
             args.record["date"] = record["date"]  # the sweep's date is when it started
         if record.get("commit") and args.commit and record["commit"] != args.commit:
@@ -717,19 +699,18 @@ def run_parallel(args, sim, writer):
                    "--line-buffer", shard_command(args, sim), ":::",
                    *map(str, range(args.shards))]
         with open(errors, "w+", encoding="utf-8") as err, handle_signals(sweep):
-            process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=err, text=True,
-                                       stdin=subprocess.DEVNULL, start_new_session=True)
+            child = process.spawn(command, stdout=process.PIPE, stderr=err, text=True)
             with sweep.lock:
-                sweep.processes.add(process)
+                sweep.processes.add(child)
             last = time.monotonic()
-            for line in process.stdout:
-                result = parse_result(line)
+            for line in child.stdout:
+                result = results.parse_simulator_line(line)
                 if result is not None:
                     sweep.record(result, annotate=False)
                 if not args.quiet and time.monotonic() - last >= 10:
                     progress(sweep, seeds_)
                     last = time.monotonic()
-            process.wait()
+            child.wait()
             err.seek(0)
             stderr = err.read()
         if not args.quiet:
@@ -787,11 +768,11 @@ def summarize(args, sweep, interrupted=None):
     if interrupted:
         return interrupted
     if failures:
-        return EXIT_FAILURES
+        return FAILED
     if missing and not args.allow_missing_scenarios:
         print(f"sweep: scenario kinds never seen: {', '.join(missing)}")
-        return EXIT_COVERAGE
-    return EXIT_OK
+        return COVERAGE
+    return OK
 
 
 def group_failures(failures):
@@ -870,7 +851,7 @@ def main(argv):
         sweep = (run_parallel(args, sim, writer) if args.parallel_hosts
                  else run(args, sim, writer, previous))
     except builds.BuildError as error:
-        return fail(str(error), EXIT_ENVIRONMENT)
+        return fail(str(error), ENVIRONMENT)
     except SweepError as error:
         sweep = getattr(error, "sweep", None)
         if sweep is not None:
@@ -894,12 +875,3 @@ def main(argv):
 def fail(message, status):
     print(f"sweep: {message}", file=sys.stderr)
     return status
-
-
-def entry(argv):
-    try:
-        return main(argv)
-    except KeyboardInterrupt:
-        return 130
-    except BrokenPipeError:
-        return EXIT_ENVIRONMENT
