@@ -1,5 +1,5 @@
-"""Result lines (JSON Lines, one object per seed): validating, reading with bounds, and
-writing under a lock.
+"""Result lines (JSON Lines, one object per seed): validating and reading with bounds (the
+files are written by cs.jsonl).
 
 A result line is what `client-sessions-sim --json` prints for a seed, or what scripts/sweep
 writes for a seed whose process died or hung, plus the sweep's "sweep" and "run" records.
@@ -7,11 +7,8 @@ validate() checks every field a reader relies on, with its type and range; a lin
 fails is malformed: counted, shown with the reason, and skipped, never a crash.
 """
 
-import errno
-import fcntl
 import json
 import math
-import os
 import re
 
 U64_MAX = (1 << 64) - 1
@@ -196,83 +193,3 @@ def parse_simulator_line(raw):
     if not isinstance(result, dict) or not _int(result.get("seed")):
         return None
     return result
-
-
-def dumps(line):
-    return json.dumps(line, separators=(",", ":")) + "\n"
-
-
-class Locked(Exception):
-    """Another process holds the output file's lock."""
-
-
-def lock_holder(path):
-    """The pid that holds a lock on path (from /proc/locks), or None."""
-    try:
-        inode = os.stat(path).st_ino
-        with open("/proc/locks", encoding="ascii", errors="replace") as f:
-            for entry in f:
-                fields = entry.split()
-                if "->" in fields:
-                    continue
-                if len(fields) >= 6 and fields[5].rsplit(":", 1)[-1] == str(inode):
-                    return int(fields[4])
-    except (OSError, ValueError):
-        pass
-    return None
-
-
-class Writer:
-    """A result file written by one process at a time: opened without truncating, locked
-    (flock, exclusive, without waiting), then truncated unless appending. Every line is
-    flushed as soon as it is written, so a killed writer loses nothing it wrote."""
-
-    def __init__(self, path, append=False):
-        self.path = path
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as error:
-            os.close(fd)
-            if error.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-                holder = lock_holder(path)
-                raise Locked(f"{path} is being written by another process"
-                             + (f" (pid {holder})" if holder else "")
-                             + "; wait for it to finish, or write to another --out") from None
-            raise
-        self.file = os.fdopen(fd, "r+b")
-        if not append:
-            self.file.truncate(0)
-
-    def read_back(self):
-        """The bytes already in the file (a resumed sweep). A last line without its newline
-        (a writer killed mid-line) is cut off, so that appending starts on a fresh line."""
-        self.file.seek(0)
-        data = self.file.read()
-        cut = data.rfind(b"\n") + 1
-        if cut != len(data):
-            self.file.truncate(cut)
-            data = data[:cut]
-        self.file.seek(0, os.SEEK_END)
-        return data
-
-    def write(self, line):
-        self.file.write(dumps(line).encode())
-        self.file.flush()
-
-    def close(self):
-        self.file.close()  # closing releases the lock
-
-
-class StreamWriter:
-    """Result lines to an already open text stream (standard output), flushed per line."""
-
-    def __init__(self, stream):
-        self.file, self.path = stream, "-"
-
-    def write(self, line):
-        self.file.write(dumps(line))
-        self.file.flush()
-
-    def close(self):
-        self.file.flush()

@@ -21,7 +21,7 @@ import tempfile
 import threading
 import time
 
-from . import ROOT, builds, process, results, seeds, signatures, simulator
+from . import ROOT, builds, jsonl, outputs, process, results, seeds, signatures, simulator
 from .exits import COVERAGE, ENVIRONMENT, FAILED, OK, USAGE
 
 HOST = socket.gethostname()
@@ -206,9 +206,17 @@ def validate(args):
         if args.parallel_hosts:
             raise ValueError("--resume does not work with --parallel-hosts (the hosts cannot "
                              "see FILE): resume each shard with --shard I/N instead")
-        if not os.path.isfile(args.resume):
-            raise ValueError(f"--resume {args.resume}: no such file (a new sweep writes --out "
-                             "FILE)")
+        found = outputs.kind(args.resume)
+        if found == "missing":
+            raise ValueError(f"--resume {outputs.shown(args.resume)}: no such file (a new "
+                             "sweep writes --out FILE)")
+        if found == "directory":
+            raise ValueError(f"--resume {outputs.shown(args.resume)} is a directory, not a "
+                             "results file")
+        if found != "regular":
+            raise ValueError(f"--resume {outputs.shown(args.resume)} is a "
+                             f"{outputs.KIND_NAMES[found]}, not a results file: a sweep can "
+                             "only resume a regular file")
         args.out = args.resume
     args.out = args.out or "sweep-results.jsonl"
     if args.sim is not None and not os.access(args.sim, os.X_OK):
@@ -234,6 +242,7 @@ def validate(args):
             args.shard, args.shard_count)
     if args.resume and args.out == "-":
         raise ValueError("--resume needs a file")
+    args.summary_to_stderr = args.out == "-" or outputs.same_as_stdout(args.out)
     args.selection = seeds.selection(args.first, args.last, args.seeds, args.time)
     args.record = {"seed_base": args.seed_base, "seed_base_spec": args.seed_base_spec,
                    "commit": args.commit, "date": args.date, "selection": args.selection,
@@ -356,9 +365,9 @@ class Sweep:
                                  "elapsed_s": round(time.monotonic() - self.started, 3)}
             try:
                 self.writer.write(result)
-            except OSError as error:
-                raise SweepError(f"cannot write {self.writer.path}: "
-                                 f"{error.strerror or error}") from None
+            except jsonl.WriteError as error:
+                raise SweepError(f"{error}; the line of seed 0x{result['seed']:x} is not in "
+                                 "it and not counted") from None
             self.results.append(compact(result))
             self.done += 1
             self.failed += result.get("outcome") != "ok"
@@ -543,50 +552,102 @@ def progress(sweep, seeds_, final=False):
 
 
 def open_writer(args):
-    if args.out == "-":
-        return results.StreamWriter(sys.stdout)
+    """The --out file, checked, opened and locked (not emptied yet); SweepError (exit 4)
+    when it cannot be written or another sweep holds it."""
     try:
-        return results.Writer(args.out, append=bool(args.resume))
-    except results.Locked as error:
+        return jsonl.Writer(args.out, "--out")
+    except (jsonl.Locked, outputs.OutputError) as error:
         raise SweepError(str(error)) from None
-    except OSError as error:
-        raise SweepError(f"cannot write {args.out}: {error.strerror}") from None
 
 
-def read_previous(args, writer):
-    """The compact results already in the --resume file; SweepError when it holds lines
-    that are malformed or belong to another sweep."""
-    data = writer.read_back()
-    previous, seen = [], set()
-    mine = {key: args.record[key] for key in SWEEP_KEY}
-    for number, text in enumerate(data.split(b"\n"), 1):
+class Previous:
+    """What a --resume file holds, checked line by line (see read_previous)."""
+
+    def __init__(self, args):
+        self.args = args
+        self.mine = {key: args.record[key] for key in SWEEP_KEY}
+        self.results, self.seen = [], {}
+        self.duplicates = []      # (seed, line number, first line number)
+        self.differing = []       # duplicates whose outcome or trace hash differ
+        self.commits = {}         # another commit -> lines that carry it
+        self.date = None
+
+    def check(self, number, text, partial):
+        args = self.args
         if not text.strip():
-            continue
+            return
         try:
             line = json.loads(text)
         except ValueError:
             line = None
         reason = results.validate(line) if line is not None else "not JSON"
         if reason:
-            raise SweepError(f"--resume {args.out}: line {number} is malformed ({reason}); "
-                             "remove it and resume again", USAGE)
+            if partial:
+                raise jsonl.Malformed(reason)
+            raise SweepError(f"--resume {outputs.shown(args.out)}: line {number} is malformed "
+                             f"({reason}); remove it and resume again (the file was not "
+                             "changed)", USAGE)
         record = line.get("sweep") or {}
         theirs = {key: record.get(key) for key in SWEEP_KEY}
-        if theirs != mine:
-            differ = ", ".join(f"{k} {theirs[k]!r} (this sweep: {mine[k]!r})"
-                               for k in SWEEP_KEY if theirs[k] != mine[k])
-            raise SweepError(f"--resume {args.out}: line {number} is from another sweep: "
-                             f"{differ}; give the same selection, --seed-base and --sim-arg",
-                             USAGE)
-        if record.get("date"):
-            args.record["date"] = record["date"]  # the sweep's date is when it started
+        if theirs != self.mine:
+            differ = ", ".join(f"{k} {theirs[k]!r} (this sweep: {self.mine[k]!r})"
+                               for k in SWEEP_KEY if theirs[k] != self.mine[k])
+            raise SweepError(f"--resume {outputs.shown(args.out)}: line {number} is from "
+                             f"another sweep: {differ}; give the same selection, --seed-base "
+                             "and --sim-arg (the file was not changed)", USAGE)
+        if record.get("date") and self.date is None:
+            self.date = record["date"]  # the sweep's date is when it started
         if record.get("commit") and args.commit and record["commit"] != args.commit:
-            print(f"sweep: warning: {args.out} was started at commit {record['commit']}, "
-                  f"this is {args.commit}", file=sys.stderr)
-        if line["seed"] not in seen:
-            seen.add(line["seed"])
-            previous.append(compact(line))
-    return previous
+            self.commits[record["commit"]] = self.commits.get(record["commit"], 0) + 1
+        seed = line["seed"]
+        if seed in self.seen:
+            first_number, first = self.seen[seed]
+            self.duplicates.append((seed, number, first_number))
+            if (line.get("outcome"), line.get("trace_hash")) != first:
+                self.differing.append(seed)
+            return
+        self.seen[seed] = (number, (line.get("outcome"), line.get("trace_hash")))
+        self.results.append(compact(line))
+
+    def warn(self, writer):
+        """What the sweep says once about the file, before it resumes."""
+        out = outputs.shown(self.args.out)
+        for commit, count in self.commits.items():
+            print(f"sweep: warning: {count} line(s) of {out} were written at commit {commit}, "
+                  f"this is {self.args.commit}", file=sys.stderr)
+        if self.duplicates:
+            shown = ", ".join(f"0x{seed:x} (line {number}, first on line {first})"
+                              for seed, number, first in self.duplicates[:5])
+            more = (f" and {len(self.duplicates) - 5} more" if len(self.duplicates) > 5
+                    else "")
+            print(f"sweep: warning: {out} holds {len(self.duplicates)} duplicate line(s) of "
+                  f"seeds it already has: {shown}{more}; each seed counts once (its first "
+                  "line), the file keeps them all", file=sys.stderr)
+            if self.differing:
+                print(f"sweep: warning: {len(self.differing)} of those duplicates differ from "
+                      f"their seed's first line in outcome or trace hash (nondeterminism, or "
+                      f"lines of two builds): "
+                      f"{', '.join(f'0x{s:x}' for s in self.differing[:8])}", file=sys.stderr)
+        if writer.tail:
+            what, number, size = writer.tail
+            if what == "cut":
+                print(f"sweep: {out}: line {number}, without its newline, was half a line "
+                      f"({size} bytes, a writer killed mid-line): cut off", file=sys.stderr)
+            else:
+                print(f"sweep: {out}: line {number} had no newline: completed",
+                      file=sys.stderr)
+
+
+def read_previous(args, writer):
+    """The compact results already in the --resume file, each seed once. SweepError (exit 2)
+    when it holds a line that is malformed or belongs to another sweep: the file is then
+    left as it was. Only an accepted file loses half a last line (see jsonl.Writer)."""
+    previous = Previous(args)
+    writer.resume(previous.check)
+    if previous.date:
+        args.record["date"] = previous.date
+    previous.warn(writer)
+    return previous.results
 
 
 def run(args, sim, writer, previous):
@@ -817,27 +878,35 @@ def print_coverage(results_):
     return [kind for kind, total in totals.items() if total == 0]
 
 
-def interrupted_note(args, sweep):
+def next_step(args, writer):
+    """What a person runs after a sweep stopped early: the resume command, or why there is
+    none."""
+    if writer is not None and writer.stream:
+        return (f"sweep: the results went to {writer.name}, which cannot be resumed; rerun "
+                "with --out FILE to be able to resume")
+    if args.parallel_hosts:
+        return (f"sweep: the lines so far are in {outputs.shown(args.out)}; --parallel-hosts "
+                "cannot resume (run the missing shards with --shard I/N)")
+    return f"sweep: resume with: {shlex.join(sweep_argv(args, resume=args.out))}"
+
+
+def interrupted_note(args, sweep, writer):
     name = signal.Signals(sweep.stopping).name
     left = ""
     if sweep.seeds is not None and sweep.seeds.total is not None:
         left = f", {max(sweep.seeds.total - sweep.done, 0)} of the selection left"
     print(f"sweep: interrupted by {name} after {sweep.done} seeds{left}")
-    if args.out == "-":
-        print("sweep: the results went to standard output; rerun with --out FILE to be able "
-              "to resume")
-    elif not args.parallel_hosts:
-        print(f"sweep: resume with: {shlex.join(sweep_argv(args, resume=args.out))}")
-    else:
-        print(f"sweep: the lines so far are in {args.out}; --parallel-hosts cannot resume "
-              "(run the missing shards with --shard I/N)")
+    print(next_step(args, writer))
 
 
 def main(argv):
     args = parse_args(argv)
     writer = None
     sweep = None
+    # With --out - (or /dev/stdout), standard output carries only the JSON Lines.
+    summary = sys.stderr if args.summary_to_stderr else sys.stdout
     try:
+        writer = open_writer(args)  # before any build: a run must be able to keep its lines
         sim = None
         if args.sim:
             # Remote shards get the same path: it must hold the same binary there.
@@ -846,8 +915,11 @@ def main(argv):
         elif not args.parallel_hosts or all_local(args.hosts):
             sim = builds.release_simulator(args.build_dir, "sweep")
             check_sim_args(sim, args)
-        writer = open_writer(args)
-        previous = read_previous(args, writer) if args.resume else []
+        if args.resume:
+            previous = read_previous(args, writer)
+        else:
+            previous = []
+            writer.start_fresh()
         sweep = (run_parallel(args, sim, writer) if args.parallel_hosts
                  else run(args, sim, writer, previous))
     except builds.BuildError as error:
@@ -855,19 +927,18 @@ def main(argv):
     except SweepError as error:
         sweep = getattr(error, "sweep", None)
         if sweep is not None:
-            with contextlib.redirect_stdout(sys.stderr if args.out == "-" else sys.stdout):
+            with contextlib.redirect_stdout(summary):
                 summarize(args, sweep)
-                print(f"sweep: stopped early; resume with: "
-                      f"{shlex.join(sweep_argv(args, resume=args.out))}")
+                print("sweep: stopped early")
+                print(next_step(args, writer))
         return fail(str(error), error.status)
     finally:
         if writer is not None:
             writer.close()
-    # With --out -, standard output carries only the JSON Lines.
-    with contextlib.redirect_stdout(sys.stderr if args.out == "-" else sys.stdout):
+    with contextlib.redirect_stdout(summary):
         if sweep.stopping is not None:
             status = summarize(args, sweep, interrupted=128 + sweep.stopping)
-            interrupted_note(args, sweep)
+            interrupted_note(args, sweep, writer)
             return status
         return summarize(args, sweep)
 
