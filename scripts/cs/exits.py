@@ -39,7 +39,11 @@ INTERRUPTED_SIGINT = interrupted(signal.SIGINT)
 def run(main, argv):
     """How every command starts and ends: main(argv)'s status; ^C is 130 (the command's
     own handlers have stopped its children by then); a closed standard output (a pipe into
-    `head`) is ENVIRONMENT without a traceback."""
+    `head`) is ENVIRONMENT without a traceback. Text that came from bytes which are not
+    UTF-8 (a path given on the command line) is printed as those bytes again, so that a
+    printed command names the same file."""
+    for stream in (sys.stdout, sys.stderr):
+        stream.reconfigure(errors="surrogateescape")
     try:
         return main(argv)
     except KeyboardInterrupt:

@@ -36,10 +36,17 @@ class OutputError(Exception):
         self.status = status
 
 
-def shown(path):
-    """path as printable text: bytes that are not UTF-8 (surrogate escapes of the command
-    line) become \\xNN."""
-    return os.fsencode(path).decode("utf-8", "backslashreplace")
+def shown(text):
+    """A path (or any text) as text that can be printed and encoded as UTF-8: bytes that
+    were not UTF-8 (surrogate escapes of the command line, or \\udcNN read back from JSON)
+    become \\xNN, any other lone surrogate \\uNNNN."""
+    if isinstance(text, bytes):
+        return text.decode("utf-8", "backslashreplace")
+    text = str(text)
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def reason(error):

@@ -11,7 +11,7 @@ import re
 import shlex
 import sys
 
-from . import results, signatures
+from . import outputs, results, signatures
 from .exits import ENVIRONMENT, FAILED, OK
 from .sweep import SWEEP_KEY
 
@@ -227,7 +227,9 @@ def rate(count, seconds):
 # ---- HTML pieces ----
 
 def esc(value):
-    return html.escape(str(value), quote=True)
+    """Text for the page: escaped, and valid UTF-8 whatever it came from (a title or a path
+    that is not UTF-8 shows its bytes as \\xNN)."""
+    return html.escape(outputs.shown(value), quote=True)
 
 
 def compact(number):
@@ -582,6 +584,10 @@ def render(args, sweeps, malformed, line_count):
 
 def main(argv):
     args = parse_args(argv)
+    try:  # before reading: a night of input must not end in a page that cannot be kept
+        outputs.check_file(args.out, "-o")
+    except outputs.OutputError as error:
+        return fail(str(error))
     sweeps, malformed, count = read(args.results, args.max_input_bytes)
     if malformed:
         print(f"report: {len(malformed)} malformed line(s) skipped:", file=sys.stderr)
@@ -593,10 +599,9 @@ def main(argv):
         return fail("no result lines in the input")
     page, bad = render(args, sweeps, malformed, count)
     try:
-        with open(args.out, "w", encoding="utf-8") as f:
-            f.write(page)
-    except OSError as error:
-        return fail(f"cannot write {args.out}: {error.strerror}")
+        outputs.write_text(args.out, page, "-o")
+    except outputs.OutputError as error:
+        return fail(str(error))
     print(f"report: {args.out}: {count} lines, {len(sweeps)} sweep(s), {bad} failed"
           + (f", {len(malformed)} malformed" if malformed else ""), file=sys.stderr)
     return FAILED if args.fail_on_failure and (bad or malformed) else OK

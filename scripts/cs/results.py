@@ -184,10 +184,13 @@ def read(path, budget=None, max_line=MAX_LINE_BYTES):
 
 
 def parse_simulator_line(raw):
-    """The result object of one line of `client-sessions-sim --json` output, or None when
-    the line is not one (not JSON, no integer seed)."""
+    """The result object of one line of `client-sessions-sim --json` output (bytes or text),
+    or None when the line is not one (not JSON, no integer seed). Bytes that are not UTF-8
+    (a path of the command line echoed in "reproduce") are kept as surrogate escapes: the
+    line is still the seed's result, and the path still names the same file."""
     try:
-        result = json.loads(raw)
+        result = json.loads(raw.decode("utf-8", "surrogateescape")
+                            if isinstance(raw, bytes) else raw)
     except ValueError:
         return None
     if not isinstance(result, dict) or not _int(result.get("seed")):

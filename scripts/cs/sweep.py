@@ -14,6 +14,7 @@ import os
 import re
 import selectors
 import shlex
+import shutil
 import signal
 import socket
 import sys
@@ -28,6 +29,7 @@ HOST = socket.gethostname()
 DEFAULT_SECONDS = 60
 DEFAULT_SEED_TIMEOUT = 60.0
 DEFAULT_CHUNK = 32
+MAX_PARALLEL_SHARDS = 1 << 16
 STDERR_KEPT = 1 << 20
 # What makes result lines part of one sweep (scripts/report groups by the same fields).
 SWEEP_KEY = ("seed_base", "seed_base_spec", "selection", "sim_args")
@@ -55,17 +57,30 @@ before the first seed:
   parallel' for --parallel-hosts), the release simulator is built, and the simulator
   checks the --sim-arg flags against every configuration the seeds can draw (and the
   memory a run needs against its --memory-max): a bad flag stops the sweep before any
-  seed, never partway through the range.
+  seed, never partway through the range. --sim-arg never carries a flag that selects
+  seeds (--seed, --seeds, --stride, --entropy), changes the output the sweep reads
+  (--json, --quiet, --trace) or a mode (--check-determinism, --bench, --bench-seconds,
+  --params-json, --dry-run, --help, --version), in any form (--seed=5, --see 5, -h).
+  A sweep that ran no seed at all (a --time too short) is an error (exit 2).
 
 the results file:
-  --out FILE is locked while the sweep writes it: a second sweep given the same file
-  refuses at once (exit 4) and names the process that holds it. Every line is
-  written and flushed as soon as its seed is done.
+  --out FILE is checked, opened and locked before the build: a second sweep given the
+  same file refuses at once (exit 4) and names the process that holds it; a missing
+  directory, a read-only file system or a FIFO that nobody reads is refused before any
+  seed. FILE is emptied when the seeds start. Every line is written whole as soon as its
+  seed is done; a write that fails (a full disk) is taken back, so FILE ends with a
+  complete line, and the sweep stops (exit 4) with the command that resumes. A FIFO, a
+  device (/dev/null) or /dev/stdout is written through as a stream (with standard output
+  the summary goes to standard error); a stream cannot be resumed.
   --resume FILE        continue an interrupted sweep: the seeds already in FILE are
                        skipped and the rest appended, so that FILE ends as an
                        uninterrupted sweep's would (durations aside). Give the same
                        selection and --seed-base (the interrupted sweep prints the
-                       exact command); FILE must hold only that sweep's lines.
+                       exact command); FILE must hold only that sweep's lines. Every
+                       line is checked first: a file with a malformed line or a line of
+                       another sweep is refused (exit 2) and left as it was; then half a
+                       last line (a kill mid-write) is cut off. Duplicate seed lines and
+                       lines of another commit are reported once.
   SIGINT or SIGTERM    stops the sweep: the simulators are killed, the summary so far
                        and the command that resumes are printed, exit 130 / 143. A
                        simulator that either signal stops (scancel and a kill of the
@@ -84,6 +99,9 @@ and their union is the unsharded sweep):
     SLURM_ARRAY_TASK_ID (minus SLURM_ARRAY_TASK_MIN, default 0) and SLURM_ARRAY_TASK_COUNT
     JOB_COMPLETION_INDEX (Kubernetes indexed Job) with --shard-count N
                          or JOB_COMPLETION_COUNT
+  --shard-count N without JOB_COMPLETION_INDEX (or --parallel-hosts), a count below 1 or
+  above 2^64 - 1, and a shard that holds no seed of the selection are errors (exit 2):
+  a machine must never run the whole range believing it runs its share.
   concatenate the shards' --out files for the whole sweep.
   --parallel-hosts FILE  run every shard with GNU parallel: FILE has one ssh login a
                        line (':' is this machine, 'N/login' runs N shards at once there,
@@ -91,16 +109,18 @@ and their union is the unsharded sweep):
                        Remote hosts need this checkout at the same path (or
                        --remote-root DIR), and with --sim PATH that binary at PATH;
                        a login may be a whole ssh command ('ssh -p 2222 user@host').
+                       A line that is none of these is an error naming the line.
                        The shards' JSON Lines come back to --out.
 
 exit status:
   0    every seed passed and every scenario kind happened at least once
   1    a seed failed (check failure, abort, timeout, nondeterminism)
-  2    usage error (including simulator flags the simulator rejects)
+  2    usage error (including simulator flags the simulator rejects, a refused --resume
+       file, and a sweep that ran no seed)
   3    no failure, but a scenario kind never happened (use --allow-missing-scenarios
        for deliberately narrow sweeps)
   4    build or environment error (a missing tool that could not be installed, a
-       locked or unwritable --out)
+       locked or unwritable --out, a full disk)
   130, 143  interrupted by SIGINT, SIGTERM (the summary so far and the resume command
        are printed)
 
@@ -172,7 +192,45 @@ def parse_args(argv):
     return args
 
 
+# Simulator flags that --sim-arg must not carry: the sweep chooses the seeds and reads the
+# simulator's JSON itself, and a mode flag makes it something other than a run of a seed.
+SIM_FLAGS_REFUSED = {
+    "seed": "selection", "seeds": "selection", "stride": "selection", "entropy": "selection",
+    "json": "output", "quiet": "output", "trace": "output",
+    "check-determinism": "mode", "bench": "mode", "bench-seconds": "mode",
+    "params-json": "mode", "dry-run": "mode", "help": "mode", "version": "mode",
+}
+WHY_REFUSED = {
+    "selection": "the sweep selects the seeds itself (--seeds, --from/--to, --time, "
+                 "--seed-base, --shard)",
+    "output": "the sweep reads the simulator's --json lines itself (a trace of one seed: "
+              "scripts/repro SEED)",
+    "mode": "it makes the simulator do something other than run a seed",
+}
+
+
+def refused_sim_arg(arg):
+    """Why the --sim-arg `arg` is refused, or None. A long flag counts in every form the
+    simulator may take it: --flag, --flag=value, and an abbreviation (--see, --dry) as
+    getopt_long accepts; short options (-h) are refused too."""
+    if re.fullmatch(r"-[A-Za-z?].*", arg):
+        return "a short option; give the simulator's long flags (--name)"
+    match = re.fullmatch(r"--([^=]+)(=.*)?", arg, re.S)
+    if not match:
+        return None
+    name = match[1]
+    hits = sorted(flag for flag in SIM_FLAGS_REFUSED if flag.startswith(name))
+    if not hits:
+        return None
+    flag = name if name in SIM_FLAGS_REFUSED else hits[0]
+    return f"--{flag}: {WHY_REFUSED[SIM_FLAGS_REFUSED[flag]]}"
+
+
 def validate(args):
+    for arg in args.sim_arg:
+        why = refused_sim_arg(arg)
+        if why:
+            raise ValueError(f"--sim-arg {arg!r} is refused ({why}); nothing ran")
     if (args.first is None) != (args.last is None):
         raise ValueError("--from and --to go together")
     if args.first is not None and args.seeds is not None:
@@ -233,8 +291,9 @@ def validate(args):
         if args.out == "-":
             raise ValueError("--parallel-hosts needs --out FILE")
         args.hosts = read_hosts(args.parallel_hosts)
-        if args.shard_count is not None and args.shard_count < 1:
-            raise ValueError("--shard-count must be at least 1")
+        if args.shard_count is not None and not 1 <= args.shard_count <= MAX_PARALLEL_SHARDS:
+            raise ValueError(f"--shard-count with --parallel-hosts is one GNU parallel job a "
+                             f"shard: 1..{MAX_PARALLEL_SHARDS}")
         args.shards = args.shard_count or sum(slots for _, slots in args.hosts)
         args.shard_index, args.shard_count, args.shard_source = 0, 1, None
     else:
@@ -242,6 +301,14 @@ def validate(args):
             args.shard, args.shard_count)
     if args.resume and args.out == "-":
         raise ValueError("--resume needs a file")
+    total = selection_size(args)
+    if total is not None and args.parallel_hosts and args.shards > total:
+        raise ValueError(f"{args.shards} shards for {total} seeds: some would run nothing; "
+                         "give a smaller --shard-count")
+    if total is not None and args.shard_index >= total:
+        raise ValueError(f"shard {args.shard_index}/{args.shard_count} of {total} seeds holds "
+                         "no seed: a sweep that runs nothing checks nothing; use fewer "
+                         "shards")
     args.summary_to_stderr = args.out == "-" or outputs.same_as_stdout(args.out)
     args.selection = seeds.selection(args.first, args.last, args.seeds, args.time)
     args.record = {"seed_base": args.seed_base, "seed_base_spec": args.seed_base_spec,
@@ -249,6 +316,13 @@ def validate(args):
                    "sim_args": args.sim_arg}
     if args.sim:
         args.record["sim"] = os.path.abspath(args.sim)
+
+
+def selection_size(args):
+    """How many seeds the selection holds (before sharding), or None for --time alone."""
+    if args.first is not None:
+        return args.last - args.first + 1
+    return args.seeds
 
 
 def make_seeds(args, done=()):
@@ -697,25 +771,46 @@ def handle_signals(sweep):
 
 # ---- GNU parallel: shards across hosts ----
 
+# One ssh login as GNU parallel takes it, the subset a sweep uses: ':' (this machine), or
+# [ssh command ][user@]host[:port], host a name, an IPv4 address or [an IPv6 address].
+LOGIN = re.compile(r"(?:(?P<command>\S(?:.*\S)?)\s+)?(?:[^\s@,/:]+@)?"
+                   r"(?:[A-Za-z0-9_][-A-Za-z0-9._]*|\[[0-9A-Fa-f:.]+\])(?::\w+)?")
+LOGIN_FORMS = ("':' for this machine, [user@]host[:port], 'N/LOGIN' for N shards at once "
+               "there, or a whole ssh command such as 'ssh -p 2222 user@host'")
+
+
 def read_hosts(path):
-    """[(ssh login, shard slots)] from a --parallel-hosts file; duplicates add up."""
+    """[(ssh login, shard slots)] from a --parallel-hosts file; duplicates add up. ValueError
+    naming the line for one GNU parallel would misread."""
     try:
         with open(path, encoding="utf-8") as f:
             lines = f.read().splitlines()
+    except UnicodeDecodeError:
+        raise ValueError(f"--parallel-hosts {outputs.shown(path)} is not UTF-8 text") from None
     except OSError as error:
-        raise ValueError(f"--parallel-hosts: {error}") from None
+        raise ValueError(f"--parallel-hosts {outputs.shown(path)}: "
+                         f"{outputs.reason(error)}") from None
     hosts = {}
-    for line in lines:
+    for number, line in enumerate(lines, 1):
         line = line.split("#", 1)[0].strip()
         if not line:
             continue
         match = re.fullmatch(r"(\d+)/(.+)", line)
         slots, login = (int(match[1]), match[2].strip()) if match else (1, line)
+        where = f"--parallel-hosts {outputs.shown(path)}:{number}: {line!r}"
         if slots < 1:
-            raise ValueError(f"--parallel-hosts: {line!r} has no slots")
+            raise ValueError(f"{where} has no slots")
+        if login != ":":
+            form = LOGIN.fullmatch(login)
+            if "," in login or not form:
+                raise ValueError(f"{where} is not an ssh login: one a line, {LOGIN_FORMS}")
+            command = form["command"]
+            if command and not shutil.which(command.split()[0]):
+                raise ValueError(f"{where}: the ssh command {command.split()[0]!r} is not "
+                                 "an executable on PATH")
         hosts[login] = hosts.get(login, 0) + slots
     if not hosts:
-        raise ValueError(f"--parallel-hosts: {path} names no host")
+        raise ValueError(f"--parallel-hosts: {outputs.shown(path)} names no host")
     return list(hosts.items())
 
 
@@ -940,7 +1035,13 @@ def main(argv):
             status = summarize(args, sweep, interrupted=128 + sweep.stopping)
             interrupted_note(args, sweep, writer)
             return status
-        return summarize(args, sweep)
+        status = summarize(args, sweep)
+    if not sweep.results:
+        why = (f"--time {args.time:g} ended before the first seed started" if args.time
+               else "the selection was empty")
+        return fail(f"no seed ran: {why}; a sweep that runs nothing checks nothing"
+                    + (" (give a longer --time)" if args.time else ""), USAGE)
+    return status
 
 
 def fail(message, status):
