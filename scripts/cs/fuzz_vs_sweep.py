@@ -36,7 +36,9 @@ object per metric and line on standard output (name, value, unit, side, ...), th
 table on standard error; both, with the corpus, the seed list, the coverage reports and
 scripts/mutate's results, under --out-dir.
 
-Exit status: 0 done, 1 a phase failed (the message says which), 2 usage.
+Exit status: 0 done, 1 a phase failed (the message says which), 2 usage (an --out-dir
+that holds an earlier run, without --force), 4 an --out-dir or --build-root that cannot be
+written (checked before any work: a file standing there, a read-only directory).
 Python 3 standard library only.
 """
 
@@ -50,8 +52,8 @@ import signal
 import sys
 import time
 
-from . import ROOT, builds, checkout, process, results, signatures
-from .exits import FAILED, OK, USAGE
+from . import ROOT, builds, checkout, mutant_records, outputs, process, results, signatures
+from .exits import ENVIRONMENT, FAILED, OK, USAGE
 
 SIM = builds.SIMULATOR
 REPLAY = "fuzz/fuzz_sim_replay"
@@ -541,11 +543,10 @@ def mutants(args, dirs, fuzz_result, sweep_result, out):
         done = process.run(command, stdout=summary, stderr=None)
     if done.returncode not in (0, 1):  # 1: below a goal, and there is none here
         raise Failure(f"scripts/mutate failed (exit {done.returncode}); see its messages above")
-    records = {}
-    with open(results, encoding="utf-8") as f:
-        for line in f:
-            record = json.loads(line)
-            records[record["key"]] = record
+    try:
+        records = {record["key"]: record for record in mutant_records.read(results)}
+    except (OSError, mutant_records.Unreadable) as error:
+        raise Failure(f"scripts/mutate's results cannot be read: {error}") from None
     if len(records) != args.mutants:
         raise Failure(f"scripts/mutate judged {len(records)} of {args.mutants} mutants "
                       f"({results})")
@@ -719,15 +720,35 @@ def table(meta, fuzz_result, sweep_result, cov, mut):
     return "\n".join(out)
 
 
-def main(argv):
-    args = parse_args(argv)
+def prepare_out_dir(args):
+    """--out-dir and --build-root checked before any work, --out-dir emptied (--force) and
+    made; OutputError when they cannot be written."""
+    outputs.check_dir(args.out_dir, "--out-dir")
+    outputs.check_dir(args.build_root, "--build-root")
     if os.path.isdir(args.out_dir) and os.listdir(args.out_dir):
         if not args.force:
-            print(f"fuzz-vs-sweep: {args.out_dir} holds an earlier run: remove it, give "
-                  f"another --out-dir, or --force", file=sys.stderr)
-            return USAGE
-        shutil.rmtree(args.out_dir)
-    os.makedirs(args.out_dir, exist_ok=True)
+            raise outputs.OutputError(f"--out-dir {outputs.shown(args.out_dir)} holds an "
+                                      "earlier run: remove it, give another --out-dir, or "
+                                      "--force", USAGE)
+        try:
+            shutil.rmtree(args.out_dir)
+        except OSError as error:
+            raise outputs.OutputError(f"--force: cannot empty {outputs.shown(args.out_dir)}: "
+                                      f"{outputs.reason(error)}") from None
+    try:
+        os.makedirs(args.out_dir, exist_ok=True)
+    except OSError as error:
+        raise outputs.OutputError(f"cannot make --out-dir {outputs.shown(args.out_dir)}: "
+                                  f"{outputs.reason(error)}") from None
+
+
+def main(argv):
+    args = parse_args(argv)
+    try:
+        prepare_out_dir(args)
+    except outputs.OutputError as error:
+        print(f"fuzz-vs-sweep: {error}", file=sys.stderr)
+        return error.status
     out = args.out_dir
     for signum in (signal.SIGTERM, signal.SIGHUP):
         if signal.getsignal(signum) is not signal.SIG_IGN:  # nohup's SIGHUP stays ignored
@@ -751,18 +772,26 @@ def main(argv):
     except (Failure, builds.BuildError) as error:
         print(f"fuzz-vs-sweep: {error}", file=sys.stderr)
         return FAILED
+    except OSError as error:  # a file of the run (a full disk under --out-dir)
+        print(f"fuzz-vs-sweep: cannot write {outputs.shown(error.filename or out)}: "
+              f"{outputs.reason(error)}", file=sys.stderr)
+        return ENVIRONMENT
     except KeyboardInterrupt:
         print("fuzz-vs-sweep: interrupted", file=sys.stderr)
         return 130
     rows = metrics(meta, fuzz_result, sweep_result, cov, mut)
     text = table(meta, fuzz_result, sweep_result, cov, mut)
-    with open(os.path.join(out, "results.jsonl"), "w", encoding="utf-8") as f:
-        for r in rows:
-            f.write(json.dumps(r) + "\n")
-    with open(os.path.join(out, "table.txt"), "w", encoding="utf-8") as f:
-        f.write(text + "\n")
+    try:
+        outputs.write_text(os.path.join(out, "results.jsonl"),
+                           "".join(json.dumps(r) + "\n" for r in rows), "results")
+        outputs.write_text(os.path.join(out, "table.txt"), text + "\n", "the table")
+    except outputs.OutputError as error:  # the results still go to standard output
+        print(f"fuzz-vs-sweep: {error}", file=sys.stderr)
+        status = ENVIRONMENT
+    else:
+        status = OK
     for r in rows:
         print(json.dumps(r), flush=True)
     print(text, file=sys.stderr, flush=True)
     say(f"done in {time.monotonic() - started:.0f} s")
-    return OK
+    return status

@@ -12,7 +12,7 @@ import os
 import statistics
 import sys
 
-from . import ROOT
+from . import ROOT, outputs
 
 EQUIVALENTS = os.path.join(ROOT, "core", "mutants", "equivalent.txt")
 
@@ -48,18 +48,87 @@ def classify_equivalent(result, reviewed):
         result["equivalent"] = reviewed[result["key"]]
 
 
-def read(path):
-    """The records of a results file, in order (a line that is not a record is skipped)."""
-    records = []
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
+STATUSES = ("compile_error", "killed_sim", "killed_fuzz", "killed_unit", "survived")
+TEXT_MAX = 1 << 16
+
+
+def _text(value):
+    return isinstance(value, str) and len(value) <= TEXT_MAX
+
+
+def _int(value):
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 1 << 64
+
+
+def validate(record):
+    """None when record is a scripts/mutate result every reader can use, else the reason it
+    is not (the type of every field the summary and --resume read)."""
+    if not isinstance(record, dict):
+        return "not a JSON object"
+    if "key" not in record and "seed" in record and "outcome" in record:
+        return "a scripts/sweep result line, not a scripts/mutate result"
+    for key in ("key", "file", "operator", "original", "replacement"):
+        if not _text(record.get(key)):
+            return f"{key} is not a string"
+    if not (record.get("function") is None or _text(record["function"])):
+        return "function is not a string"
+    for key in ("line", "occurrence"):
+        if not _int(record.get(key)):
+            return f"{key} is not a non-negative integer"
+    if record.get("status") not in STATUSES:
+        return f"status is not one of {', '.join(STATUSES)}"
+    if not (record.get("seed") is None or _int(record["seed"])):
+        return "seed is not a non-negative integer"
+    for key in ("check", "equivalent", "by", "input"):
+        if not (record.get(key) is None or _text(record[key])):
+            return f"{key} is not a string"
+    if not (record.get("object_identical") is None
+            or isinstance(record["object_identical"], bool)):
+        return "object_identical is not true or false"
+    if not (record.get("verdicts") is None or isinstance(record["verdicts"], dict)):
+        return "verdicts is not an object"
+    return None
+
+
+def parse(text):
+    """(record, None) for one line of a results file, or (None, the reason it is not one)."""
+    try:
+        record = json.loads(text.decode("utf-8") if isinstance(text, bytes) else text)
+    except UnicodeDecodeError:
+        return None, "not UTF-8"
+    except ValueError as error:
+        return None, f"not JSON ({error})"
+    reason = validate(record)
+    return (None, reason) if reason else (record, None)
+
+
+class Unreadable(Exception):
+    """A results file that holds no scripts/mutate result at all."""
+
+
+def read(path, malformed=None):
+    """The records of a results file, in order. A line that is not a record is skipped and,
+    when `malformed` is a list, appended to it as (line number, reason). Unreadable when
+    the file holds lines but none is a record (another tool's output, a binary file);
+    OSError when it cannot be read."""
+    found, bad = [], []
+    with open(path, "rb") as f:
+        for number, line in enumerate(f, 1):
+            if not line.strip():
                 continue
-            if isinstance(record, dict) and "key" in record and "status" in record:
-                records.append(record)
-    return records
+            record, reason = parse(line)
+            if record is None:
+                bad.append((number, reason))
+            else:
+                found.append(record)
+    if malformed is not None:
+        malformed.extend(bad)
+    if bad and not found:
+        number, reason = bad[0]
+        raise Unreadable(f"{outputs.shown(path)} holds no scripts/mutate result (line "
+                         f"{number}: {reason}" + (f"; and {len(bad) - 1} more lines like it"
+                                                  if len(bad) > 1 else "") + ")")
+    return found
 
 
 def summarize(records, reviewed, out=sys.stdout, first_seed=1):

@@ -9,7 +9,6 @@ when its content changed, so ninja recompiles only what differs.
 
 import argparse
 import concurrent.futures
-import json
 import os
 import shutil
 import statistics
@@ -17,7 +16,7 @@ import sys
 import tempfile
 import time
 
-from . import ROOT, builds, checkout, killers, process, signatures
+from . import ROOT, builds, checkout, jsonl, killers, outputs, process, signatures
 from .exits import ENVIRONMENT, FAILED, OK
 
 PATCH_DIR = os.path.join(ROOT, "core", "mutants")
@@ -192,7 +191,7 @@ per mutant, then a summary object) to --out, and exits 1 if any mutant survives.
 """
 
 
-def main(argv):
+def parse_args(argv):
     parser = argparse.ArgumentParser(
         prog="scripts/mutants", description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -202,7 +201,7 @@ def main(argv):
                         help="most seconds of simulation per mutant (default 120)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                         help="simulator processes at once (default: every core)")
-    parser.add_argument("--only", default="",
+    parser.add_argument("--only", metavar="NAME[,NAME]",
                         help="comma-separated mutant names (default: the whole catalogue)")
     parser.add_argument("--no-fuzz", action="store_true", help="skip the fuzz corpora replay")
     parser.add_argument("--build-root", default=os.path.join(ROOT, "build-mutants"),
@@ -210,10 +209,41 @@ def main(argv):
     parser.add_argument("--check", action="store_true",
                         help="only check that every patch still applies to the sources")
     parser.add_argument("--out", default="mutants-report.jsonl",
-                        help="JSON Lines report (default mutants-report.jsonl)")
+                        help="JSON Lines report, one line per mutant as it is judged, then "
+                             "a summary line; checked before any build (default "
+                             "mutants-report.jsonl)")
     args = parser.parse_args(argv)
     if args.seeds < 1 or args.time <= 0 or args.jobs < 1:
         parser.error("--seeds, --time and --jobs must be positive")
+    if args.only is not None:
+        args.only = args.only.split(",")
+        if not all(args.only):
+            parser.error(f"--only {','.join(args.only)!r}: an empty mutant name (give NAME or "
+                         "NAME,NAME; without --only, the whole catalogue)")
+    return args, parser
+
+
+def judge(name, number, count, args):
+    """The row of one mutant: built, hunted by the simulator, replayed through the corpora."""
+    print(f"mutants: [{number}/{count}] {name}: building", file=sys.stderr, flush=True)
+    directory = build_for_hunt(name, args.build_root)
+    print(f"mutants: [{number}/{count}] {name}: simulating", file=sys.stderr, flush=True)
+    sim = sim_hunt(builds.simulator(directory), args.seeds, args.time, args.jobs)
+    fuzz = None if args.no_fuzz else fuzz_replay(directory)
+    row = {"mutant": name, "killed": bool(sim or fuzz),
+           "by": "sim" if sim else ("fuzz" if fuzz else None),
+           "check": sim["check"] if sim else (f"fuzz:{fuzz['target']}" if fuzz else None),
+           "seed": sim["seed"] if sim else None,
+           "ops": sim["ops"] if sim else None,
+           "seconds": sim["seconds"] if sim else None,
+           "sim": sim, "fuzz": fuzz}
+    verdict = f"killed by {row['check']}" if row["killed"] else "SURVIVED"
+    print(f"mutants: [{number}/{count}] {name}: {verdict}", file=sys.stderr, flush=True)
+    return row
+
+
+def main(argv):
+    args, parser = parse_args(argv)
     global NO_FUZZ
     NO_FUZZ = args.no_fuzz
     try:
@@ -224,39 +254,42 @@ def main(argv):
             print(f"mutants: all {len(names)} patches apply")
             return OK
     except MutantError as error:
-        sys.exit(f"mutants: {error}")
-    if args.only:
-        wanted = args.only.split(",")
-        unknown = [n for n in wanted if n not in names]
+        return fail(str(error))
+    if args.only is not None:
+        unknown = [n for n in args.only if n not in names]
         if unknown:
             parser.error(f"unknown mutant(s) {', '.join(unknown)}; known: {', '.join(names)}")
-        names = [n for n in names if n in wanted]
+        names = [n for n in names if n in args.only]
 
     rows = []
-    for number, name in enumerate(names, 1):
-        print(f"mutants: [{number}/{len(names)}] {name}: building", file=sys.stderr, flush=True)
-        try:
-            directory = build_for_hunt(name, args.build_root)
-        except MutantError as error:
-            sys.exit(f"mutants: {error}")
-        except builds.BuildError as error:
-            print(f"mutants: building {name} failed: {error}", file=sys.stderr)
-            return ENVIRONMENT
-        print(f"mutants: [{number}/{len(names)}] {name}: simulating", file=sys.stderr, flush=True)
-        sim = sim_hunt(builds.simulator(directory), args.seeds,
-                       args.time, args.jobs)
-        fuzz = None if args.no_fuzz else fuzz_replay(directory)
-        row = {"mutant": name, "killed": bool(sim or fuzz),
-               "by": "sim" if sim else ("fuzz" if fuzz else None),
-               "check": sim["check"] if sim else (f"fuzz:{fuzz['target']}" if fuzz else None),
-               "seed": sim["seed"] if sim else None,
-               "ops": sim["ops"] if sim else None,
-               "seconds": sim["seconds"] if sim else None,
-               "sim": sim, "fuzz": fuzz}
-        rows.append(row)
-        verdict = f"killed by {row['check']}" if row["killed"] else "SURVIVED"
-        print(f"mutants: [{number}/{len(names)}] {name}: {verdict}", file=sys.stderr, flush=True)
+    writer = None
+    try:
+        writer = jsonl.Writer(args.out, "--out")  # before any build, emptied once it starts
+        writer.start_fresh()
+        for number, name in enumerate(names, 1):
+            row = judge(name, number, len(names), args)
+            rows.append(row)
+            writer.write(row)
+        summary = summarize(rows, args)
+        writer.write(summary)
+    except MutantError as error:
+        return fail(str(error))
+    except builds.BuildError as error:
+        return fail(f"building {name} failed: {error}")
+    except (jsonl.Locked, jsonl.WriteError, outputs.OutputError) as error:
+        return fail(str(error))
+    finally:
+        if writer is not None:
+            writer.close()
+    print(f"mutants: JSON Lines in {outputs.shown(args.out)}", file=sys.stderr)
+    if summary["survivors"]:
+        print(f"mutants: survivors: {', '.join(summary['survivors'])}", file=sys.stderr)
+        return FAILED
+    return OK
 
+
+def summarize(rows, args):
+    """Prints the kill table; returns the summary line."""
     print(f"{'mutant':32} {'killed':6} {'by':5} {'check':34} {'seed':>5} {'ops':>6} "
           f"{'wall s':>7}  fuzz")
     for row in rows:
@@ -276,13 +309,9 @@ def main(argv):
     print(f"killed {summary['killed']}/{summary['mutants']}; by the simulator "
           f"{summary['killed_by_sim']}, median seeds to kill {summary['median_seeds_to_kill']}, "
           f"max {summary['max_seeds_to_kill']}")
-    with open(args.out, "w") as out:
-        for row in rows + [summary]:
-            out.write(json.dumps(row) + "\n")
-    print(f"mutants: JSON Lines in {args.out}", file=sys.stderr)
-    if summary["survivors"]:
-        print(f"mutants: survivors: {', '.join(summary['survivors'])}", file=sys.stderr)
-        return FAILED
-    return OK
+    return summary
 
 
+def fail(message, status=ENVIRONMENT):
+    print(f"mutants: {message}", file=sys.stderr)
+    return status

@@ -24,13 +24,12 @@ Python 3 standard library only.
 
 import argparse
 import concurrent.futures
-import json
 import os
 import sys
 import threading
 import time
 
-from . import ROOT, builds, checkout, killers, mutation
+from . import ROOT, builds, checkout, jsonl, killers, mutation, outputs
 from . import mutant_records as records
 from .exits import ENVIRONMENT, FAILED, OK, USAGE
 
@@ -63,8 +62,8 @@ def parse_args(argv):
         prog="scripts/mutate", description=__doc__.split("\n\n")[0], epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--files", default=",".join(DEFAULT_FILES), metavar="F,F",
-                        help="comma-separated C files to mutate (default: table, codec, "
-                             "trailer and header .c of core/src)")
+                        help="comma-separated C files to mutate, sources of the core "
+                             "(core/src/*.c; default: table, codec, trailer and header)")
     parser.add_argument("--operators", default=",".join(mutation.OPERATORS), metavar="OP,OP",
                         help="operators to use (default: all; see --list-operators)")
     parser.add_argument("--sample", type=int, metavar="N",
@@ -96,9 +95,13 @@ def parse_args(argv):
     parser.add_argument("--build-root", default=os.path.join(ROOT, "build-mutate"),
                         metavar="DIR", help="worker builds (default build-mutate/)")
     parser.add_argument("--out", default="mutate-results.jsonl", metavar="FILE",
-                        help="JSON Lines results (default mutate-results.jsonl)")
+                        help="JSON Lines results, one record per mutant as it is judged; "
+                             "checked and locked before any build, emptied when the first "
+                             "mutant starts (default mutate-results.jsonl)")
     parser.add_argument("--resume", action="store_true",
-                        help="skip mutants already in --out and append the rest")
+                        help="skip mutants already in --out and append the rest; every "
+                             "line is checked first (a malformed one refuses the file, "
+                             "which is left as it was), then half a last line is cut off")
     parser.add_argument("--goal-sim", type=float, default=0, metavar="PCT",
                         help="fail (exit 1) when the simulator kills less than PCT%% of the "
                              "behaviour-changing mutants (default 0: no goal)")
@@ -108,7 +111,9 @@ def parse_args(argv):
     parser.add_argument("--list-operators", action="store_true",
                         help="print the operators and exit")
     parser.add_argument("--summary", metavar="FILE",
-                        help="print the summary table of an earlier --out file and exit")
+                        help="print the summary table of an earlier --out file and exit "
+                             "(lines that are not records are said and skipped; a file "
+                             "with none is an error, exit 4)")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     args = parser.parse_args(argv)
     args.files = [f for f in args.files.split(",") if f]
@@ -117,9 +122,15 @@ def parse_args(argv):
     if unknown:
         parser.error(f"unknown operator(s) {', '.join(unknown)}; "
                      f"known: {', '.join(mutation.OPERATORS)}")
-    for f in args.files:
-        if not os.path.isfile(os.path.join(ROOT, f)):
-            parser.error(f"--files: no such file {f}")
+    sources = {f for f in checkout.source_files() if f.startswith("core/src/")
+               and f.endswith(".c")}
+    for i, f in enumerate(args.files):
+        relative = os.path.normpath(os.path.relpath(os.path.abspath(f), ROOT)
+                                    if os.path.isabs(f) else f)
+        if relative not in sources:
+            parser.error(f"--files {outputs.shown(f)}: not a C source of the core (one of "
+                         f"{', '.join(sorted(sources))})")
+        args.files[i] = relative
     if args.sample is not None and args.sample < 1:
         parser.error("--sample must be at least 1")
     try:
@@ -190,7 +201,11 @@ def population(args):
 # ---- one worker: a scratch tree and an incremental build ----
 
 class MutateError(Exception):
-    """Stops scripts/mutate before any verdict (exit 4): the message says why."""
+    """Stops scripts/mutate (exit 4 unless said): the message says why."""
+
+    def __init__(self, message, status=ENVIRONMENT):
+        super().__init__(message)
+        self.status = status
 
 
 class Worker:
@@ -287,11 +302,33 @@ class Worker:
 
 # ---- the run ----
 
-def run_all(args, selected, total, reviewed):
-    done_keys = set()
-    if args.resume and os.path.exists(args.out):
-        for record in records.read(args.out):
-            done_keys.add(record.get("key"))
+def resume(args, writer):
+    """The records already in --out (--resume): every line checked first; a file with a
+    malformed line is refused (exit 2) and left as it was, half a last line cut off."""
+    out = outputs.shown(args.out)
+
+    def check(number, text, partial):
+        if not text.strip():
+            return
+        _, reason = records.parse(text)
+        if reason and partial:
+            raise jsonl.Malformed(reason)
+        if reason:
+            raise MutateError(f"--resume: {out}: line {number}: {reason}; remove it and "
+                              "resume again (the file was not changed)", USAGE)
+
+    lines = writer.resume(check)
+    if writer.tail:
+        what, number, size = writer.tail
+        print(f"mutate: {out}: line {number}, without its newline, " +
+              (f"was half a line ({size} bytes): cut off" if what == "cut" else
+               "completed"), file=sys.stderr)
+    return [records.parse(text)[0] for _, text in lines if text.strip()]
+
+
+def run_all(args, selected, total, reviewed, writer, previous):
+    """Judges the mutants of `selected` not in `previous`; returns the new records."""
+    done_keys = {record["key"] for record in previous}
     todo = [m for m in selected if m.key() not in done_keys]
     if not args.quiet:
         print(f"mutate: {total} mutants in {', '.join(args.files)}; {len(selected)} selected"
@@ -301,47 +338,59 @@ def run_all(args, selected, total, reviewed):
     workers = [Worker(number, args) for number in range(min(args.jobs, max(len(todo), 1)))]
     with concurrent.futures.ThreadPoolExecutor(len(workers)) as pool:
         list(pool.map(lambda w: w.prepare(), workers))
+    if not args.resume:
+        writer.start_fresh()
     lock = threading.Lock()
     queue = list(reversed(todo))
     started = time.monotonic()
-    counts = {"done": 0}
+    made, errors = [], []
     interrupted = threading.Event()
-    mode = "a" if args.resume else "w"
-    with open(args.out, mode, encoding="utf-8") as out:
-        def work(worker):
-            while not interrupted.is_set():
-                with lock:
-                    if not queue:
-                        return
-                    mutant = queue.pop()
-                result = worker.evaluate(mutant)
-                records.classify_equivalent(result, reviewed)
-                with lock:
-                    out.write(json.dumps(result, separators=(",", ":")) + "\n")
-                    out.flush()
-                    counts["done"] += 1
-                    if not args.quiet:
-                        elapsed = time.monotonic() - started
-                        rate = counts["done"] / max(elapsed, 1e-9)
-                        left = (len(todo) - counts["done"]) / max(rate, 1e-9)
-                        print(f"mutate: {counts['done']}/{len(todo)} {result['status']:<13} "
-                              f"{mutant.describe()} (ETA {left:.0f}s)", file=sys.stderr,
-                              flush=True)
 
-        threads = [threading.Thread(target=work, args=(w,), daemon=True) for w in workers]
+    def work(worker):
+        while not interrupted.is_set():
+            with lock:
+                if not queue:
+                    return
+                mutant = queue.pop()
+            result = worker.evaluate(mutant)
+            records.classify_equivalent(result, reviewed)
+            with lock:
+                if interrupted.is_set():
+                    return
+                try:
+                    writer.write(result)
+                except jsonl.WriteError as error:
+                    errors.append(MutateError(f"{error}; the verdict on {mutant.key()} is not "
+                                              "in it (rerun with --resume once there is "
+                                              "room)"))
+                    interrupted.set()
+                    return
+                made.append(result)
+                if not args.quiet:
+                    elapsed = time.monotonic() - started
+                    rate = len(made) / max(elapsed, 1e-9)
+                    left = (len(todo) - len(made)) / max(rate, 1e-9)
+                    print(f"mutate: {len(made)}/{len(todo)} {result['status']:<13} "
+                          f"{mutant.describe()} (ETA {left:.0f}s)", file=sys.stderr,
+                          flush=True)
+
+    threads = [threading.Thread(target=work, args=(w,), daemon=True) for w in workers]
+    for thread in threads:
+        thread.start()
+    try:
         for thread in threads:
-            thread.start()
-        try:
-            for thread in threads:
-                while thread.is_alive():
-                    thread.join(0.2)
-        except KeyboardInterrupt:
-            interrupted.set()
-            print("mutate: interrupted; finishing the mutants under way (rerun with --resume)",
-                  file=sys.stderr, flush=True)
-            for thread in threads:
-                thread.join()
-            raise
+            while thread.is_alive():
+                thread.join(0.2)
+    except KeyboardInterrupt:
+        interrupted.set()
+        print("mutate: interrupted; finishing the mutants under way (rerun with --resume)",
+              file=sys.stderr, flush=True)
+        for thread in threads:
+            thread.join()
+        raise
+    if errors:
+        raise errors[0]
+    return made
 
 
 def main(argv):
@@ -354,12 +403,7 @@ def main(argv):
     except records.EquivalentsError as error:
         return fail(str(error))
     if args.summary:
-        try:
-            found = records.read(args.summary)
-        except OSError as error:
-            return fail(str(error))
-        records.summarize(found, reviewed)
-        return OK
+        return summary(args.summary, reviewed)
     try:
         selected, total = population(args)
     except MutateError as error:
@@ -368,16 +412,26 @@ def main(argv):
         for m in selected:
             print(f"{m.key()}\tline {m.line}")
         return OK
+    writer = None
     try:
+        writer = jsonl.Writer(args.out, "--out")  # before any build
+        if args.resume and writer.stream:
+            raise MutateError(f"--resume needs a regular file: --out {writer.name} is a "
+                              f"{outputs.KIND_NAMES[writer.kind]}", USAGE)
+        previous = resume(args, writer) if args.resume else []
         builds.ensure_tools("mutate")
-        run_all(args, selected, total, reviewed)
-    except (builds.BuildError, MutateError) as error:
+        made = run_all(args, selected, total, reviewed, writer, previous)
+    except (builds.BuildError, jsonl.Locked, outputs.OutputError) as error:
         return fail(str(error))
-    found = records.read(args.out)
+    except MutateError as error:
+        return fail(str(error), error.status)
+    finally:
+        if writer is not None:
+            writer.close()
     keys = {m.key() for m in selected}
-    sim_pct, all_pct = records.summarize([r for r in found if r["key"] in keys], reviewed,
-                                         first_seed=args.seed_first)
-    print(f"results: {args.out}")
+    sim_pct, all_pct = records.summarize([r for r in previous + made if r["key"] in keys],
+                                         reviewed, first_seed=args.seed_first)
+    print(f"results: {outputs.shown(args.out)}")
     below = []
     if args.goal_sim and (sim_pct is None or sim_pct < args.goal_sim):
         below.append(f"simulator {sim_pct if sim_pct is not None else 0:.1f}% < {args.goal_sim}%")
@@ -386,6 +440,26 @@ def main(argv):
     if below:
         print("mutate: below the goal: " + "; ".join(below), file=sys.stderr)
         return FAILED
+    return OK
+
+
+def summary(path, reviewed):
+    """--summary FILE: the table of an earlier run; malformed lines are said and skipped, a
+    file with no result at all is an error (exit 4)."""
+    malformed = []
+    try:
+        found = records.read(path, malformed)
+    except OSError as error:
+        return fail(f"--summary {outputs.shown(path)}: {outputs.reason(error)}")
+    except records.Unreadable as error:
+        return fail(f"--summary: {error}")
+    if not found:
+        return fail(f"--summary: {outputs.shown(path)} is empty")
+    for number, reason in malformed[:20]:
+        print(f"mutate: {outputs.shown(path)}:{number}: skipped, {reason}", file=sys.stderr)
+    if len(malformed) > 20:
+        print(f"mutate: and {len(malformed) - 20} more malformed lines", file=sys.stderr)
+    records.summarize(found, reviewed)
     return OK
 
 
