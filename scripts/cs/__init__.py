@@ -9,13 +9,18 @@ fuzz-vs-sweep are thin executables over these modules (Python 3 standard library
   seeds       seed parsing, seed bases (number, random, nightly, revision), shards, the
               seeds a sweep hands out
   signatures  failure signatures from the simulator's output and from aborts
-  results     result lines: validating, reading with bounds, writing under a lock
+  outputs     an output checked before any work; whole files written without replacing a
+              device, a FIFO or a symlink; text that is not UTF-8 made printable
+  jsonl       results files: written whole line by line under a lock, resumed (every line
+              checked before half a last line is cut)
+  results     what a result line is (validate), a simulator's line read
+  aggregate   scripts/report's numbers, aggregated while the lines stream past
   simulator   what the simulator says about itself (--params-json), shell quoting
   mutants     the mutant catalogue (core/mutants/NAME.patch) and scripts/mutants
   mutation    source-level mutants of C files: enumerate, key, apply
   killers     what judges a mutant: the simulator, a corpus replay, a meson suite
   mutant_records  scripts/mutate's results: reading them back, the summary table
-  sweep, repro, report, mutate, fuzz_vs_sweep   the commands themselves
+  sweep, repro, report, mutate, fuzz_vs_sweep, bench_report   the commands themselves
 """
 
 import os

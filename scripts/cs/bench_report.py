@@ -18,16 +18,12 @@ import argparse
 import json
 import os
 import random
-import subprocess
 import sys
 import tempfile
+import time
 
-from . import ROOT, outputs
+from . import ROOT, outputs, process
 
-WATCH = ("import resource, subprocess, sys, time; started = time.monotonic();"
-         " code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode;"
-         " wall = time.monotonic() - started; use = resource.getrusage(resource.RUSAGE_CHILDREN);"
-         " print(wall, use.ru_utime + use.ru_stime, use.ru_maxrss, file=sys.stderr); sys.exit(code)")
 BASELINE = ("import json, sys\n"
             "with open(sys.argv[1], 'rb') as f:\n"
             "    for line in f:\n"
@@ -56,9 +52,8 @@ def parse_args(argv):
 
 def forms(sim):
     """Real result lines as %-templates for seed, trace hash, run time and elapsed time."""
-    done = subprocess.run([sim, "--seeds", "0..199", "--json"], capture_output=True,
-                          text=True, timeout=600)
-    if done.returncode not in (0, 1):
+    done = process.run([sim, "--seeds", "0..199", "--json"], errors="replace", timeout=600)
+    if done.timed_out or done.returncode not in (0, 1):
         raise SystemExit(f"bench-report: {sim} --seeds 0..199 exited {done.returncode}: "
                          f"{done.stderr.strip()[-300:]}")
     record = {"seed_base": 0, "seed_base_spec": "0x0", "commit": "0" * 40,
@@ -96,12 +91,19 @@ def write_input(path, count, templates):
 
 def measure(argv):
     """(wall seconds, CPU seconds, peak RSS in KiB) of one command."""
-    done = subprocess.run([sys.executable, "-c", WATCH, *argv], capture_output=True, text=True)
-    if done.returncode != 0:
-        raise SystemExit(f"bench-report: {' '.join(argv)} exited {done.returncode}:\n"
-                         f"{done.stderr[-2000:]}")
-    wall, cpu, rss = done.stderr.strip().splitlines()[-1].split()
-    return float(wall), float(cpu), int(rss)
+    started = time.monotonic()
+    child = process.spawn(argv, stdout=process.DEVNULL, stderr=process.PIPE)
+    try:
+        errors = child.stderr.read()
+        usage = process.reap_usage(child)
+    except BaseException:
+        process.kill_group(child)
+        raise
+    wall = time.monotonic() - started
+    if child.returncode != 0:
+        raise SystemExit(f"bench-report: {' '.join(argv)} exited {child.returncode}:\n"
+                         f"{errors.decode(errors='replace')[-2000:]}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
 
 
 def main(argv):

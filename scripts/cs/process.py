@@ -11,8 +11,8 @@ groups, never leaving a grandchild behind. A timeout kills the group. Standard i
   step(argv, what)          one step of a job (a build, a tool): its output, or StepFailed
   watchdog(process, S)      kills the group after S seconds (a context manager)
   exit_status(returncode)   Popen's returncode as a shell's $? (a signal N: 128 + N)
-  cpu_of(pid), exited(pid), reap(process)   CPU time of a child while it runs, and once
-                            it has exited (wait4)
+  cpu_of(pid), exited(pid), reap(process), reap_usage(process)   CPU time of a child
+                            while it runs, and once it has exited (wait4: CPU, peak RSS)
 """
 
 import contextlib
@@ -154,8 +154,15 @@ def exited(pid):
     return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
 
 
-def reap(process):
-    """Waits for a Popen; sets its returncode and returns its CPU seconds (wait4)."""
+def reap_usage(process):
+    """Waits for a Popen; sets its returncode and returns its resource usage (wait4: CPU
+    times, ru_maxrss in KiB)."""
     _, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
+    return usage
+
+
+def reap(process):
+    """Waits for a Popen; sets its returncode and returns its CPU seconds."""
+    usage = reap_usage(process)
     return usage.ru_utime + usage.ru_stime

@@ -11,7 +11,7 @@ with the full one.
               a key given twice, spaces)
   long lines  a 70 MB line in the middle of 3000 good lines is skipped and counted, and
               the lines after it are read (not dropped)
-  streaming   600000 lines through a pipe, with no room in memory for the lines: the
+  streaming   300000 lines through a pipe, with no room in memory for the lines: the
               report ends, its RSS well below what the lines hold, with a progress line
   names       a title and an input name that are not UTF-8: a page is written, no
               traceback
@@ -141,7 +141,7 @@ with tempfile.TemporaryDirectory() as tmp:
     checked.append("a 70 MB line skipped, the 1500 lines after it read")
 
     # ---- streaming: more lines than memory would hold as objects ----
-    count = 600_000
+    count = 300_000
     template = os.path.join(tmp, "template.jsonl")
     with open(template, "wb") as f:
         f.write(b"\n".join(line for line in lines if b'"failure"' not in line)[:200 * 1600])
