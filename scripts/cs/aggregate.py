@@ -1,7 +1,11 @@
 """The numbers of scripts/report, aggregated while the result lines stream past: memory
 does not grow with the lines, only (a few bytes) with the distinct seeds.
 
-Reading. Files are read in blocks of 8 MiB and cut at newlines. A line longer than
+Reading. Files are read in blocks of 8 MiB and cut at newlines. A regular file of 64 MiB
+or more is read by `jobs` processes at once (Parallel): cut into ranges of 16 MiB at
+newlines, each read by a process as below, which records what it would do to each sweep;
+the main process does it, range after range in the file's order, so the numbers are those
+of one process reading alone. A line longer than
 max_line (1 MiB) is malformed: counted, and reading goes on at the next newline, however
 far (a 70 MB line costs no memory, only the time to read past it). Every byte read is
 spent from the budget of all files together (--max-input-bytes: InputTooLarge). A
@@ -33,6 +37,7 @@ import collections
 import heapq
 import json
 import math
+import multiprocessing
 import operator
 import os
 import re
@@ -46,6 +51,8 @@ from . import outputs, results
 U64_MAX = (1 << 64) - 1
 MAX_LINE_BYTES = results.MAX_LINE_BYTES
 CHUNK = 8 << 20
+PARALLEL_MIN = 64 << 20   # a smaller file is read by one process
+RANGE = 16 << 20          # what one process of Parallel reads at a time
 DURATIONS_EXACT = 1 << 18
 FAILURE_SEEDS_KEPT = 10
 SLOWEST_KEPT = 5
@@ -347,12 +354,11 @@ class Sweep:
         if elapsed > self.shard_seconds.get(shard, -1.0):
             self.shard_seconds[shard] = max(self.shard_seconds.get(shard, 0), elapsed)
 
-    def absorb(self, seeds, digests, outcome, durations, kinds, scenarios, failure=None):
-        """The lines of one batch, in order: seeds and digests (lists), outcome (one for all),
-        durations (a list, None for a line without one), the scenario counts: a function
-        that, given the positions of the lines that count (None: all), returns
-        [(lines where the kind happened, events)] in the order of `kinds`; failure
-        (signature, message, reproduce) of a single failed line."""
+    def absorb(self, seeds, digests, outcome, durations, kinds, counts, failure=None):
+        """The lines of one batch, in order: seeds and digests (sequences of integers),
+        outcome (one for all), durations (None for a line without one), the scenario counts
+        of each line in the order of `kinds`, one line after the other (len(kinds) a line),
+        failure (signature, message, reproduce) of a single failed line."""
         n = len(seeds)
         self.lines += n
         fresh = self.seeds.add(seeds, digests)
@@ -372,12 +378,16 @@ class Sweep:
         self.slowest = heapq.nsmallest(SLOWEST_KEPT, self.slowest + [
             (-ranked[i], self.arrivals + i, seeds[i]) for i in top])
         self.arrivals += n
-        for kind, (seen, events) in zip(kinds, scenarios(fresh)):
+        width = len(kinds)
+        for k, kind in enumerate(kinds):
+            column = counts[k::width]
+            if fresh is not None:
+                column = [column[i] for i in fresh]
             entry = self.coverage.get(kind)
             if entry is None:
                 entry = self.coverage[kind] = [0, 0]
-            entry[0] += seen
-            entry[1] += events
+            entry[0] += n - column.count(0)
+            entry[1] += sum(column)
         if failure is not None and outcome != "ok":
             signature, message, reproduce = failure
             group = self.failures.get(signature)
@@ -530,7 +540,7 @@ def template_of(line, sweep):
 
 # The characters a line's values vary in: taken out, what is left names its shape.
 VARYING = b"0123456789abcdefx.-"
-TEMPLATES_KEPT = 1024      # per file
+TEMPLATES_KEPT = 256       # per file (a compiled template costs about a millisecond)
 TEMPLATES_PER_SHAPE = 4
 
 
@@ -540,10 +550,13 @@ class Reader:
     """Reads result files into sweeps (see the module)."""
 
     def __init__(self, sweep_key, budget=None, fast=True, max_line=MAX_LINE_BYTES,
-                 progress=None):
+                 progress=None, jobs=1, chunk=CHUNK, parallel_min=PARALLEL_MIN,
+                 range_size=RANGE):
         self.sweep_key = sweep_key      # the fields of "sweep" that tell sweeps apart
         self.budget = budget or Budget(None)
         self.fast = fast
+        self.jobs, self.chunk, self.parallel_min = jobs, chunk, parallel_min
+        self.range_size = range_size
         self.max_line = max_line
         self.progress = progress        # called with (lines, bytes) now and then
         self.sweeps = {}
@@ -606,12 +619,11 @@ class Reader:
         if outcome != "ok":
             failure = (results.signature(line), (line.get("failure") or {}).get("message"),
                        line.get("reproduce"))
-        counts = [(int(count > 0), count) for count in scenarios.values()]
         sweep.absorb([line["seed"]],
                      [digest(outcome, None if trace is None
                              else trace.encode("utf-8", "surrogatepass"))],
                      outcome, [line.get("duration_ms")], tuple(scenarios),
-                     lambda fresh: counts, failure)
+                     list(scenarios.values()), failure)
         if self.fast and len(self.templates) < TEMPLATES_KEPT:
             template = template_of(line, sweep)
             if template is not None and template.regex.fullmatch(raw):
@@ -655,70 +667,77 @@ class Reader:
                      else [None] * n)
         if "elapsed" in index:
             sweep.note_elapsed(template.shard, max(map(float, columns[index["elapsed"]])))
-        counts = []
+        counts = array.array("q")
         if "scenarios" in index and template.kinds:
             spans = b",".join(columns[index["scenarios"]])
             if template.digit_free:  # the names hold no digit: what is left is the counts
-                counts = spans.translate(None, NOT_COUNTS).split(b",")
+                counts = array.array("q", map(int, spans.translate(None, NOT_COUNTS)
+                                              .split(b",")))
             else:
-                counts = COUNT_VALUES.findall(spans)
+                counts = array.array("q", map(int, COUNT_VALUES.findall(spans)))
             assert len(counts) == len(template.kinds) * n, "a scenarios object off its shape"
-
-        def scenarios(fresh):  # counts are digits without leading zeros: b"0" is zero
-            width, totals = len(template.kinds), []
-            for k in range(width):
-                column = counts[k::width]
-                if fresh is not None:
-                    column = [column[i] for i in fresh]
-                totals.append((len(column) - column.count(b"0"), sum(map(int, column))))
-            return totals
-        sweep.absorb(seeds, digests, "ok", durations, template.kinds, scenarios)
+        sweep.absorb(array.array("Q", seeds), array.array("q", digests), "ok",
+                     array.array("d", durations) if "duration" in index else durations,
+                     template.kinds, counts)
 
     def read(self, path):
         """Reads one file ("-": standard input; OSError when it cannot; Unreadable for a
-        device)."""
+        device). A large regular file is read by `jobs` processes at once (see Parallel)."""
         self.path = path
         self.templates, self.template = {}, None  # a template's sweep may depend on the file
         with (open(0, "rb", buffering=0, closefd=False) if path == "-"
               else open(path, "rb", buffering=0)) as f:
-            mode = os.fstat(f.fileno()).st_mode
-            if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+            info = os.fstat(f.fileno())
+            if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode):
                 raise Unreadable(f"{outputs.shown(path)} is a "
-                                 f"{'character' if stat.S_ISCHR(mode) else 'block'} device, "
-                                 "not a results file (its lines may never end)")
-            number, pending, skipping = 0, b"", 0
-            max_line = self.max_line
-            while True:
-                chunk = f.read(CHUNK)
-                if not chunk:
-                    break
-                self.budget.spend(len(chunk), path)
-                self.bytes += len(chunk)
-                if skipping:  # inside a line longer than max_line
-                    end = chunk.find(b"\n")
-                    if end < 0:
-                        skipping += len(chunk)
-                        continue
-                    skipping += end
-                    self.bad(path, number, f"longer than {max_line} bytes ({skipping} "
-                                           "bytes): skipped")
-                    skipping, chunk = 0, chunk[end + 1:]
-                pieces = chunk.split(b"\n")
-                pieces[0] = pending + pieces[0]
-                pending = pieces.pop()
-                number = self.lines_of(pieces, path, number)
-                self.flush()
-                if len(pending) > max_line:
-                    number += 1
-                    skipping, pending = len(pending), b""
-                if self.progress:
-                    self.progress(self.lines, self.bytes)
-            if skipping:
-                self.bad(path, number, f"longer than {max_line} bytes ({skipping} bytes, "
-                                       "the last line, without its newline): skipped")
-            elif pending:
-                self.lines_of([pending], path, number)
+                                 f"{'character' if stat.S_ISCHR(info.st_mode) else 'block'} "
+                                 "device, not a results file (its lines may never end)")
+            if self.jobs > 1 and stat.S_ISREG(info.st_mode) and \
+                    info.st_size >= self.parallel_min and self.fast:
+                Parallel(self, path, info.st_size).run()
+                return
+            self.stream(f, path)
+
+    def stream(self, f, path, limit=None):
+        """The lines of the open file f, from where it stands, up to `limit` bytes (a
+        range cut at a newline: Parallel) or its end; numbered from 1."""
+        number, pending, skipping = 0, b"", 0
+        max_line = self.max_line
+        left = limit
+        while True:
+            chunk = f.read(self.chunk if left is None else min(self.chunk, left))
+            if not chunk:
+                break
+            if left is not None:
+                left -= len(chunk)
+            self.budget.spend(len(chunk), path)
+            self.bytes += len(chunk)
+            if skipping:  # inside a line longer than max_line
+                end = chunk.find(b"\n")
+                if end < 0:
+                    skipping += len(chunk)
+                    continue
+                skipping += end
+                self.bad(path, number, f"longer than {max_line} bytes ({skipping} "
+                                       "bytes): skipped")
+                skipping, chunk = 0, chunk[end + 1:]
+            pieces = chunk.split(b"\n")
+            pieces[0] = pending + pieces[0]
+            pending = pieces.pop()
+            number = self.lines_of(pieces, path, number)
+            self.flush()
+            if len(pending) > max_line:
+                number += 1
+                skipping, pending = len(pending), b""
+            if self.progress:
+                self.progress(self.lines, self.bytes)
+        if skipping:
+            self.bad(path, number, f"longer than {max_line} bytes ({skipping} bytes, "
+                                   "the last line, without its newline): skipped")
+        elif pending:
+            number = self.lines_of([pending], path, number)
         self.flush()
+        return number
 
     def lines_of(self, pieces, path, number):
         """The lines of one block; returns the number of the last. Lines go to the current
@@ -777,6 +796,141 @@ class Reader:
         """The sweeps by date, then by first appearance."""
         return sorted(self.sweeps.values(), key=lambda s: ((s.record or {}).get("date") or "",
                                                           s.order))
+
+
+class Recorder:
+    """In a process of Parallel, what stands for a sweep: it records what would be done to
+    it, for the main process to do in the same order."""
+
+    def __init__(self, events, record, path):
+        self.events, self.whose = events, (record, path)
+
+    def note_commit(self, commit):
+        self.events.append(("commit", self.whose, commit))
+
+    def note_elapsed(self, shard, elapsed):
+        self.events.append(("elapsed", self.whose, shard, elapsed))
+
+    def absorb(self, *arguments):
+        self.events.append(("absorb", self.whose, arguments))
+
+
+class RangeReader(Reader):
+    """A Reader in a process of Parallel: reads one range of a file and records events."""
+
+    def __init__(self, sweep_key, max_line, chunk):
+        super().__init__(sweep_key, max_line=max_line, chunk=chunk)
+        self.events, self.recorders, self.last_path = [], {}, None
+
+    def sweep_of(self, record, path):
+        key = (tuple(tuple(v) if isinstance(v, list) else v
+                     for v in map(record.get, self.sweep_key))
+               if record else f"file:{os.path.basename(path)}")
+        recorder = self.recorders.get(key)
+        if recorder is None:
+            recorder = self.recorders[key] = Recorder(self.events, record, path)
+        return recorder
+
+    def bad(self, path, number, reason):
+        self.events.append(("bad", path, number, reason))
+
+    def range(self, path, start, end):
+        """(events, lines) of bytes start..end of path, which start a line."""
+        if path != self.last_path:
+            self.templates, self.template, self.last_path = {}, None, path
+        self.path = path
+        with open(path, "rb", buffering=0) as f:
+            f.seek(start)
+            lines = self.stream(f, path, end - start)
+        events, self.events = list(self.events), []
+        for recorder in self.recorders.values():
+            recorder.events = self.events
+        return events, lines
+
+
+_RANGE_READER = None
+
+
+def _start_range_reader(sweep_key, max_line, chunk):
+    global _RANGE_READER
+    _RANGE_READER = RangeReader(sweep_key, max_line, chunk)
+
+
+def _read_range(path, start, end):
+    return _RANGE_READER.range(path, start, end)
+
+
+class Parallel:
+    """One large regular file read by reader.jobs processes: the file is cut into ranges
+    of RANGE bytes at newlines, each process reads ranges as the serial reader would and
+    records what it would do to each sweep (Recorder), and the main process does it, range
+    after range in the file's order, so the result is the serial reader's."""
+
+    def __init__(self, reader, path, size):
+        self.reader, self.path, self.size = reader, path, size
+
+    def ranges(self):
+        step = self.reader.range_size
+        with open(self.path, "rb") as f:
+            start = 0
+            while start < self.size:
+                end = start + step
+                if end >= self.size:
+                    yield start, self.size
+                    return
+                f.seek(end)
+                while True:  # to the next newline
+                    piece = f.read(1 << 16)
+                    if not piece:
+                        end = self.size
+                        break
+                    cut = piece.find(b"\n")
+                    if cut >= 0:
+                        end = f.tell() - len(piece) + cut + 1
+                        break
+                end = min(end, self.size)
+                yield start, end
+                start = end
+
+    def run(self):
+        reader = self.reader
+        self.numbered = 0  # the lines of the ranges done
+        context = multiprocessing.get_context("fork")  # the workers share the hash seed
+        with context.Pool(reader.jobs, _start_range_reader,
+                          (reader.sweep_key, reader.max_line, reader.chunk)) as pool:
+            pending = collections.deque()
+            for start, end in self.ranges():
+                pending.append((pool.apply_async(_read_range, (self.path, start, end)),
+                                end - start))
+                if len(pending) >= 2 * reader.jobs:
+                    self.replay(*pending.popleft())
+            while pending:
+                self.replay(*pending.popleft())
+
+    def replay(self, result, size):
+        reader = self.reader
+        events, lines = result.get()
+        reader.budget.spend(size, self.path)
+        reader.bytes += size
+        base = self.numbered
+        for event in events:
+            kind = event[0]
+            if kind == "absorb":
+                (record, path), arguments = event[1], event[2]
+                reader.lines += len(arguments[0])
+                reader.sweep_of(record, path).absorb(*arguments)
+            elif kind == "commit":
+                (record, path), commit = event[1], event[2]
+                reader.sweep_of(record, path).note_commit(commit)
+            elif kind == "elapsed":
+                (record, path), shard, elapsed = event[1], event[2], event[3]
+                reader.sweep_of(record, path).note_elapsed(shard, elapsed)
+            else:
+                _, path, number, reason = event
+                reader.bad(path, base + number, reason)
+        self.numbered += lines
+        if reader.progress:
+            reader.progress(reader.lines, reader.bytes)
 
 
 class Progress:

@@ -65,12 +65,18 @@ def parse_args(argv):
     parser.add_argument("--title", default="Simulator sweep report", help="page title")
     parser.add_argument("--fail-on-failure", action="store_true",
                         help="exit 1 when a seed failed or a line is malformed (for CI)")
+    parser.add_argument("--jobs", type=int, default=min(os.cpu_count() or 1, 8), metavar="J",
+                        help="processes that read a large file at once (default: the "
+                             "cores, at most 8); 1 reads in this process alone")
     parser.add_argument("--quiet", action="store_true",
                         help="no progress line while a long input is read")
     parser.add_argument("--max-input-bytes", type=size_argument, default=DEFAULT_MAX_INPUT,
                         metavar="SIZE", help="most bytes read from all files together "
                         "(default 16G; suffixes K, M, G, T)")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.jobs < 1:
+        parser.error("--jobs must be at least 1")
+    return args
 
 
 def size_argument(text):
@@ -93,7 +99,7 @@ def read(args):
             pass
     progress = aggregate.Progress(total, quiet=args.quiet)
     reader = aggregate.Reader(SWEEP_KEY, aggregate.Budget(args.max_input_bytes),
-                              progress=progress)
+                              progress=progress, jobs=args.jobs)
     for path in args.results:
         try:
             reader.read(path)

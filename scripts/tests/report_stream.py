@@ -1,8 +1,9 @@
 """ops-report-stream: scripts/report reads while it aggregates, and its fast path agrees
 with the full one.
 
-  agreement   the same input read with the templates (the fast path) and with json.loads
-              and the validator alone gives the same page, byte for byte: real simulator
+  agreement   the same input read with the templates (the fast path), with json.loads and
+              the validator alone, and by three processes in ranges of 64 KiB gives the
+              same page, byte for byte: real simulator
               lines as two nights (one in two shards of stride 2, chunks out of order, a
               chunk given twice, duplicates that differ, failures, lines without a sweep
               record), then every third line damaged (a byte changed, inserted or
@@ -56,9 +57,12 @@ def night(base_lines, date, first, count, shard=None):
 
 
 def pages(path):
+    """The page of path read with the templates, with the full path alone, and by three
+    processes in ranges of 64 KiB."""
     made = []
-    for fast in (True, False):
-        reader = aggregate.Reader(SWEEP_KEY, fast=fast)
+    for options in ({}, {"fast": False},
+                    {"jobs": 3, "chunk": 1 << 16, "range_size": 1 << 16, "parallel_min": 0}):
+        reader = aggregate.Reader(SWEEP_KEY, **options)
         reader.read(path)
         made.append(report.render(types.SimpleNamespace(results=[path], title="t"), reader)[0])
     return made
@@ -117,14 +121,16 @@ with tempfile.TemporaryDirectory() as tmp:
     mixed = os.path.join(tmp, "mixed.jsonl")
     with open(mixed, "wb") as f:
         f.write(b"\n".join(damaged) + b"\n")
-    fast, full = pages(mixed)
-    if fast != full:
-        import difflib
-        diff = [line[:200] for line in difflib.unified_diff(
-            fast.splitlines(), full.splitlines(), "fast", "full", lineterm="")][:40]
-        sys.exit("the fast path and the full one disagree:\n" + "\n".join(diff))
+    fast, full, parallel = pages(mixed)
+    for name, page in (("the full path", full), ("three processes", parallel)):
+        if fast != page:
+            import difflib
+            diff = [line[:200] for line in difflib.unified_diff(
+                fast.splitlines(), page.splitlines(), "fast", name, lineterm="")][:40]
+            sys.exit(f"the fast path and {name} disagree:\n" + "\n".join(diff))
     assert 'data-duplicates="' in fast and "Duplicates with different results" in fast
-    checked.append(f"fast and full paths agree on {len(damaged)} lines")
+    checked.append(f"fast and full paths, one process and three, agree on {len(damaged)} "
+                   "lines")
 
     # ---- a 70 MB line in the middle ----
     big = os.path.join(tmp, "big.jsonl")
