@@ -30,9 +30,10 @@ ENV = {k: v for k, v in os.environ.items()
 
 
 def run(fake, out, *extra, env=None):
+    # In the directory of --out: a flag that got through (--trace t.txt) writes there.
     return subprocess.run([sweep, "--sim", fake, "--allow-missing-scenarios", "--quiet",
                            "--out", out, *extra], capture_output=True, text=True,
-                          timeout=120, env=env or ENV)
+                          timeout=120, env=env or ENV, cwd=os.path.dirname(out))
 
 
 def refused(tmp, label, *extra, contains, status=2, env=None):
