@@ -231,6 +231,15 @@ static void save_old_blocks(const sim_cluster *c, sim_replica *r, const uint8_t 
     }
 }
 
+/* The first writer of a checkpoint writes over a last block whose bytes past the body are
+ * not zero, so that check_first_writer sees vsr_trailer_write zero them (a device gets the
+ * same bytes whatever the buffer held). Storage keeps them zero otherwise. */
+static void dirty_tail(const sim_cluster *c, uint8_t *area_bytes) {
+    uint32_t last = c->block_count - 1, used = block_used(c, last);
+    memset(area_bytes + (size_t)last * c->config->block_size + used, 0xa5,
+           c->config->block_size - used);
+}
+
 /* Block `block` torn after torn_bytes: the old bytes after them come back. True if storage
  * now differs from the intended block. */
 static bool tear_block(const sim_cluster *c, sim_replica *r, uint8_t *target, uint32_t block,
@@ -310,6 +319,7 @@ static bool replica_checkpoint(sim_cluster *c, sim_replica *r) {
     write_faults faults = draw_write_faults(c);
     uint8_t *area_bytes = sim_storage_block(&r->storage, area, 0);
     save_old_blocks(c, r, area_bytes, &faults);
+    if (!c->checkpoint_first[index].recorded) dirty_tail(c, area_bytes);
     vsr_trailer_reference reference;
     vsr_trailer_write(r->trailer, c->trailer_size, config->block_size, config->cluster,
                       config->release, c->addresses, area_bytes, &reference);
