@@ -46,7 +46,8 @@ def read_equivalents(path=EQUIVALENTS):
                     raise EquivalentsError(f"{path}:{number}: need KEY<TAB>REASON")
                 reviewed[key] = reason.strip()
     except FileNotFoundError:
-        pass
+        if path != EQUIVALENTS:
+            raise
     return reviewed
 
 

@@ -164,6 +164,9 @@ def parse_args(argv):
                              "behaviour-changing mutants (default 0: no goal)")
     parser.add_argument("--goal-all", type=float, default=0, metavar="PCT",
                         help="fail when everything together kills less than PCT%%")
+    parser.add_argument("--equivalents", default=records.EQUIVALENTS, metavar="FILE",
+                        help="the reviewed equivalent mutants, KEY<TAB>REASON a line "
+                             "(default core/mutants/equivalent.txt)")
     parser.add_argument("--list", action="store_true", help="print the mutants and exit")
     parser.add_argument("--list-operators", action="store_true",
                         help="print the operators and exit")
@@ -611,7 +614,7 @@ def run_all(args, selected, total, reviewed, writer, previous):
                 if interrupted.is_set():
                     return
                 if refused:
-                    print(f"mutate: core/mutants/equivalent.txt: {mutant.key()}: refused as "
+                    print(f"mutate: {outputs.shown(args.equivalents)}: {mutant.key()}: refused as "
                           f"equivalent: {refused}", file=sys.stderr, flush=True)
                 try:
                     writer.write(result)
@@ -655,7 +658,10 @@ def main(argv):
         print(mutation.__doc__.split("\n\n")[1])
         return OK
     try:
-        reviewed = records.read_equivalents()
+        reviewed = records.read_equivalents(args.equivalents)
+    except OSError as error:
+        return fail(f"--equivalents {outputs.shown(args.equivalents)}: "
+                    f"{outputs.reason(error)}", USAGE)
     except records.EquivalentsError as error:
         return fail(str(error))
     if args.summary:
