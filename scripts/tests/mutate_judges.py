@@ -5,8 +5,9 @@
   refused           an equivalent.txt entry for a mutant the simulator kills, and one for a
                     survivor that changes memory_size (its differential check differs):
                     both refused and said, judged as what they are
-  accepted          an entry for chunk_size's '<' -> '<=' (the same value either side): its
-                    differential check passes, so it is equivalent with that evidence
+  accepted          an entry for slot_add's '>' -> '>=' (the same maximum either way): its
+                    differential check passes, so it is equivalent with that evidence; and
+                    chunk_size's '<' -> '<=', whose object file is the original's
   not_selected      a mutant of the AVX-512 header path's detection on a CPU without it,
                     and one of the ARMv8 path, which an #if leaves out on x86-64 (on a CPU
                     that runs either path, that mutant is judged as any other instead)
@@ -26,10 +27,11 @@ failures = []
 SANITIZER = "core/src/table.c|free_lowest|index|[0]|[0 - 1]|0"
 KILLED = "core/src/table.c|sort_insertion|delete|keys[j] = key;|;|0"
 MEMORY = "core/src/table.c|lines_size|arithmetic|-|+|0"
-SAME = "core/src/trailer.c|chunk_size|relational|<|<=|0"
+SAME = "core/src/codec.c|slot_add|relational|>|>=|0"
+IDENTICAL = "core/src/trailer.c|chunk_size|relational|<|<=|0"
 VAES = "core/src/checksum.c|vaes_detect|literal|5|4|0"
 ARMV8 = "core/src/checksum.c|armv8_update|index|[7]|[7 + 1]|0"
-KEYS = [SANITIZER, KILLED, MEMORY, SAME]
+KEYS = [SANITIZER, KILLED, MEMORY, SAME, IDENTICAL]
 
 
 def cpu_flags():
@@ -53,7 +55,8 @@ with tempfile.TemporaryDirectory() as tmp:
         f.write("# a list for this test\n"
                 f"{KILLED}\tclaimed equivalent, but the simulator kills it\n"
                 f"{MEMORY}\tclaimed equivalent, but memory_size changes\n"
-                f"{SAME}\trest == chunk_max gives the same value from either side\n")
+                f"{SAME}\tcommit >= commit_max stores the same value again when equal\n"
+                f"{IDENTICAL}\trest == chunk_max gives the same value from either side\n")
     out = os.path.join(tmp, "judged.jsonl")
     command = [os.path.join(root, "scripts", "mutate"), "--only", "sim", "--seeds", "1..20",
                "--jobs", "1", "--build-root", build, "--equivalents", listed, "--out", out]
@@ -88,6 +91,9 @@ with tempfile.TemporaryDirectory() as tmp:
     expect(SAME, "survived, equivalent with the differential evidence",
            lambda r: r["status"] == "survived" and r.get("differential") == "same"
            and r.get("evidence") == "differential" and r.get("equivalent"))
+    expect(IDENTICAL, "survived, equivalent with the object_identical evidence",
+           lambda r: r["status"] == "survived" and r.get("object_identical")
+           and r.get("evidence") == "object_identical" and r.get("equivalent"))
     if VAES in KEYS:
         expect(VAES, "not_selected (the vaes512x4 path, not on this CPU)",
                lambda r: r["status"] == "not_selected" and "vaes512x4" in r["not_selected"])
@@ -104,9 +110,9 @@ with tempfile.TemporaryDirectory() as tmp:
 
     old = os.path.join(tmp, "old.jsonl")  # as an engine before the evidence wrote it
     with open(old, "w") as f:
-        f.write(json.dumps({"key": SAME, "file": "core/src/trailer.c", "function": "chunk_size",
-                            "line": 23, "operator": "relational", "original": "<",
-                            "replacement": "<=", "occurrence": 0, "object_identical": False,
+        f.write(json.dumps({"key": SAME, "file": "core/src/codec.c", "function": "slot_add",
+                            "line": 30, "operator": "relational", "original": ">",
+                            "replacement": ">=", "occurrence": 0, "object_identical": False,
                             "status": "survived", "by": None, "seconds": 1.0}) + "\n")
     shown = subprocess.run([os.path.join(root, "scripts", "mutate"), "--equivalents", listed,
                             "--summary", old], capture_output=True, text=True, timeout=60)
@@ -117,5 +123,5 @@ if failures:
     print("\n\n".join(failures))
     sys.exit(1)
 print(f"ops-mutate-judges: ok ({len(KEYS)} mutants: a sanitizer kill, two refused entries, "
-      "one accepted with differential evidence" +
+      "two accepted, with differential and object_identical evidence" +
       (", not_selected" if VAES in KEYS or ARMV8 in KEYS else "") + "; an old record read)")
