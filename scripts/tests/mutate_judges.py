@@ -1,4 +1,5 @@
-"""ops-mutate-judges: how scripts/mutate judges the mutants the release simulator misses.
+"""mutate_judges.py (run by ops-mutate-files on its worker): how scripts/mutate judges the
+mutants the release simulator misses.
 
   killed_sanitizer  free_lowest reading [0 - 1]: an out-of-bounds read no release run sees;
                     the sanitized simulator's ASan report kills it, its first frame the check
@@ -122,6 +123,6 @@ with tempfile.TemporaryDirectory() as tmp:
 if failures:
     print("\n\n".join(failures))
     sys.exit(1)
-print(f"ops-mutate-judges: ok ({len(KEYS)} mutants: a sanitizer kill, two refused entries, "
+print(f"judges: {len(KEYS)} mutants: a sanitizer kill, two refused entries, "
       "two accepted, with differential and object_identical evidence" +
-      (", not_selected" if VAES in KEYS or ARMV8 in KEYS else "") + "; an old record read)")
+      (", not_selected" if VAES in KEYS or ARMV8 in KEYS else "") + "; an old record read")
