@@ -9,7 +9,9 @@ sanitized build, "check" the report's first frame and "sanitizer" what the repor
 object_identical; "sanitized" (what the sanitized build of the mutant was: built,
 object_identical, does not build) once the mutant got that far; for a survivor
 "differential" (same, or how it differs) and, when it is equivalent, "equivalent" (the
-reason) and "evidence" (object_identical, differential; "refused: WHY" for a listed entry
+reason) and "evidence" (object_identical; object_identical_sanitized, for a listed entry
+whose object differs in the release build but not in the sanitized one; differential;
+"refused: WHY" for a listed entry
 the evidence does not bear out); "not_selected" (why) for that status; verdicts with
 --independent.
 
@@ -74,6 +76,10 @@ def classify_equivalent(result, reviewed):
         if differential == "same":
             result["equivalent"] = reviewed[key]
             result["evidence"] = "differential"
+            return None
+        if result.get("sanitized") == "object_identical":
+            result["equivalent"] = reviewed[key]  # the sanitized build's object is the same
+            result["evidence"] = "object_identical_sanitized"
             return None
         why = f"the differential check did not pass ({differential or 'not run'})"
     elif status == "compile_error":
