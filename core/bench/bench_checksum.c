@@ -316,7 +316,7 @@ static bool bench_chunk(const bench_config *config) {
                 return false;
             }
             double ns = seconds_per_call(config, run_chunk, bench_source, sizes[s]) * 1e9;
-            double per_block = ns / (double)(sizes[s] / 32);
+            double per_block = ns * 32 / (double)sizes[s];
             print_metric("checksum_chunk", name, sizes[s], per_block, "ns/32 bytes");
             if (chunk_path == CS_CHECKSUM_CHUNK_ONE_AFTER_THE_OTHER) {
                 one_after_the_other = per_block;
