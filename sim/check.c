@@ -7,7 +7,9 @@
 #include <string.h>
 
 #include "sim_assert.h"
+#include "testing/bytes.h"
 #include "testing/oracle.h"
+#include "vsr_checksum_impl.h"
 
 bool sim_check_decision(const sim_op *op, uint64_t number, int replica, const apply_decision *d,
                         sim_failure *failure) {
@@ -103,6 +105,13 @@ bool sim_check_block_headers(const sim_written *w, uint64_t index, uint64_t op, 
         memcpy(&h, w->blocks + (size_t)i * w->block_size, sizeof(h));
         bodies += h.size - (uint64_t)VSR_HEADER_SIZE;
         const char *field = block_header_wrong(w, i, &h, previous, bodies);
+        /* vsr_trailer_write zeroes a block past its body (only the last one has such bytes):
+         * the bytes a device gets are the same whatever the buffer held before. */
+        const uint8_t *tail = w->blocks + (size_t)i * w->block_size + h.size;
+        if (field == NULL && h.size > w->block_size) field = "size (past the block)";
+        if (field == NULL && !testing_all_zero(tail, w->block_size - h.size)) {
+            field = "the tail past the body (not zero)";
+        }
         if (field != NULL) {
             return sim_fail(failure, "checkpoint.block_header", op, replica,
                             "checkpoint %" PRIu64 " (op %" PRIu64
@@ -184,4 +193,50 @@ bool sim_check_final(const client_sessions *table, const model *m, uint8_t *mine
                         "replica %d's final table differs from the model: %s", replica, where);
     }
     return check_iterator(table, m, op, replica, failure);
+}
+
+bool sim_check_checksum_known(sim_failure *failure) {
+    static const struct {
+        uint32_t size;
+        uint64_t hi, lo;
+    } known[] = {
+        {0, 0x49f174618255402d, 0xe6e7e3c40d60cc83},
+        {17, 0x0ca75fe053a8325f, 0xc6bf464303809960},
+        {255, 0xc52ffecf345f49ea, 0x84888c945c391ff6},
+        {1000, 0x6df521c0574b2a5c, 0x7f8ef5d18cd66684},
+    };
+    uint8_t bytes[1000];
+    for (uint32_t i = 0; i < sizeof(bytes); i++) bytes[i] = (uint8_t)i;
+    for (size_t k = 0; k < sizeof(known) / sizeof(known[0]); k++) {
+        vsr_u128 expected = VSR_U128(known[k].hi, known[k].lo);
+        vsr_checksum_stream stream;
+        vsr_checksum_stream_init(&stream);
+        for (uint32_t at = 0; at < known[k].size; at += 7) {
+            uint32_t piece = known[k].size - at < 7 ? known[k].size - at : 7;
+            vsr_checksum_stream_add(&stream, bytes + at, piece);
+        }
+        vsr_u128 plain = vsr_checksum(bytes, known[k].size);
+        vsr_u128 streamed = vsr_checksum_stream_final(&stream);
+        if (plain != expected || streamed != expected) {
+            char e[33], a[33];
+            return sim_fail(failure, "checksum.known_answer", 0, -1,
+                            "checksum of the %u bytes i & 0xff (%s) is 0x%s, the known answer "
+                            "is 0x%s",
+                            known[k].size, plain != expected ? "in one piece" : "streamed",
+                            sim_u128_text(plain != expected ? plain : streamed, a),
+                            sim_u128_text(expected, e));
+        }
+    }
+    return true;
+}
+
+bool sim_check_checksum_portable(const uint8_t *bytes, size_t size, vsr_u128 expected,
+                                 const char *what, uint64_t op, int replica, sim_failure *failure) {
+    vsr_u128 portable = vsr_checksum_with(VSR_CHECKSUM_IMPL_PORTABLE, bytes, size);
+    if (portable == expected) return true;
+    char e[33], p[33];
+    return sim_fail(failure, "checksum.portable", op, replica,
+                    "op %" PRIu64 ": %s (%zu bytes): %s gives 0x%s, the portable checksum 0x%s", op,
+                    what, size, vsr_checksum_impl_name(vsr_checksum_impl_selected()),
+                    sim_u128_text(expected, e), sim_u128_text(portable, p));
 }

@@ -63,4 +63,14 @@ bool sim_check_restored(const client_sessions *table, uint8_t *again, const uint
 bool sim_check_final(const client_sessions *table, const model *m, uint8_t *mine, uint8_t *models,
                      uint64_t op, int replica, sim_failure *failure);
 
+/* The checksum's known answers (AEGIS-128L MAC of bytes i & 0xff, and those bytes
+ * streamed in pieces): the replicas and the model all checksum with the same code, so a
+ * checksum wrong everywhere alike would agree with itself. */
+bool sim_check_checksum_known(sim_failure *failure);
+
+/* bytes[0..size) checksummed by the portable implementation gives expected, the value the
+ * implementation this CPU selected computed for them (`what` names them). */
+bool sim_check_checksum_portable(const uint8_t *bytes, size_t size, vsr_u128 expected,
+                                 const char *what, uint64_t op, int replica, sim_failure *failure);
+
 #endif

@@ -114,6 +114,21 @@ static bool check_reject(sim_cluster *c, const sim_replica *r) {
     return ok && sim_probe_error_text(rejected.error, r->op, r->index, c->failure);
 }
 
+/* Once per run (the first checkpoint): what the CPU's checksum computed for the trailer and
+ * its first block, against the portable implementation. */
+static bool check_portable(sim_cluster *c, const sim_replica *r, const uint8_t *blocks,
+                           const vsr_trailer_reference *reference) {
+    uint32_t body = sim_block_body_size(c->trailer_size, c->config->block_size, 0);
+    vsr_header_block first;
+    memcpy(&first, blocks, sizeof(first));
+    return sim_check_checksum_portable(r->trailer, (size_t)c->trailer_size, reference->checksum,
+                                       "the trailer", r->op, r->index, c->failure) &&
+           sim_check_checksum_portable(blocks + 16, VSR_HEADER_SIZE - 16, first.checksum,
+                                       "the first block's header", r->op, r->index, c->failure) &&
+           sim_check_checksum_portable(blocks + VSR_HEADER_SIZE, body, first.checksum_body,
+                                       "the first block's body", r->op, r->index, c->failure);
+}
+
 /* The first writer of a checkpoint: its blocks as written, the round trip, the decoder
  * shown a defect and (the first checkpoints, then 1 in 8) resealed edits, and once per run
  * the full table. Later writers' bytes equal these (same checksums): checking them again
@@ -138,7 +153,8 @@ static bool check_first_writer(sim_cluster *c, const sim_replica *r, uint64_t in
         return false;
     }
     return index != 1 ||
-           sim_reseal_filled(&c->reseal, r->trailer, r->op, r->index, judged, c->failure);
+           (check_portable(c, r, blocks, reference) &&
+            sim_reseal_filled(&c->reseal, r->trailer, r->op, r->index, judged, c->failure));
 }
 
 static bool checkpoint_check(sim_cluster *c, const sim_replica *r, uint64_t index,
@@ -213,6 +229,15 @@ static void save_old_blocks(const sim_cluster *c, sim_replica *r, const uint8_t 
         size_t at = (size_t)block * c->config->block_size;
         memcpy(r->blocks + at, area_bytes + at, block_used(c, block));
     }
+}
+
+/* The first writer of a checkpoint writes over a last block whose bytes past the body are
+ * not zero, so that check_first_writer sees vsr_trailer_write zero them (a device gets the
+ * same bytes whatever the buffer held). Storage keeps them zero otherwise. */
+static void dirty_tail(const sim_cluster *c, uint8_t *area_bytes) {
+    uint32_t last = c->block_count - 1, used = block_used(c, last);
+    memset(area_bytes + (size_t)last * c->config->block_size + used, 0xa5,
+           c->config->block_size - used);
 }
 
 /* Block `block` torn after torn_bytes: the old bytes after them come back. True if storage
@@ -294,6 +319,7 @@ static bool replica_checkpoint(sim_cluster *c, sim_replica *r) {
     write_faults faults = draw_write_faults(c);
     uint8_t *area_bytes = sim_storage_block(&r->storage, area, 0);
     save_old_blocks(c, r, area_bytes, &faults);
+    if (!c->checkpoint_first[index].recorded) dirty_tail(c, area_bytes);
     vsr_trailer_reference reference;
     vsr_trailer_write(r->trailer, c->trailer_size, config->block_size, config->cluster,
                       config->release, c->addresses, area_bytes, &reference);

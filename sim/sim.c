@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "replica.h"
 #include "sim_assert.h"
 #include "streams.h"
@@ -247,9 +248,14 @@ bool sim_run(const sim_config *config, FILE *trace_file, sim_result *result) {
         return false;
     }
     emit_config(s);
-    if (recorded(s, sim_heap_check(&s->heap, &s->failure)) &&
+    if (recorded(s, sim_check_checksum_known(&s->failure)) &&
+        recorded(s, sim_heap_check(&s->heap, &s->failure)) &&
         recorded(s, sim_workload_generate(&s->config, &s->rng_workload, &s->model, &s->log,
-                                          &s->counts, s->cluster.scratch_trailer, &s->failure))) {
+                                          &s->counts, s->cluster.scratch_trailer, &s->failure)) &&
+        recorded(s,
+                 sim_check_checksum_portable((const uint8_t *)&s->log.ops[1].reply + 16,
+                                             VSR_HEADER_SIZE - 16, s->log.ops[1].reply.checksum,
+                                             "the first op's reply header", 1, -1, &s->failure))) {
         sim_loop(s);
     }
     sim_finish(s);

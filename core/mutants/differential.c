@@ -11,8 +11,8 @@
  *             to 4096 and for 2^16 + {-1, 0, 1}, 2^20 and 2^20 + 1
  *   ops       random and adversarial op sequences on tables of 1..4096 slots (ids that share
  *             a half, one client updated many times, remove and re-register, evictions in a
- *             row, commits 2^44 apart): every put, get, slot, evictee, count and iterator
- *             answer, and the encoding now and then
+ *             row, commits 2^44 apart): every put (and put_at), get, slot, evictee, count and
+ *             iterator answer, and the encoding now and then
  *   decode    crafted trailers: random fills, full tables, duplicate clients and commits
  *             side by side and far apart, more than 32 slots whose commits are one apart,
  *             ranges 0 and 1, commit ranges around 2^44, ids sharing a half, sizes at each
@@ -168,7 +168,12 @@ static void ops_put(ops_run *r, vsr_u128 client, uint64_t commit_step) {
     if (client_sessions_get(r->table, client, &entry)) {
         uint32_t request = entry.header->request + 1;
         vsr_header_reply reply = testing_reply_salted(client, r->commit, request, r->commit);
-        answer("put_update", client_sessions_put(r->table, entry.session, &reply));
+        if (r->commit % 2 == 0) { /* half the updates at the slot get gave */
+            client_sessions_put_at(r->table, entry.slot, entry.session, &reply);
+            answer("put_at", client_sessions_slot_for_header(r->table, &reply));
+        } else {
+            answer("put_update", client_sessions_put(r->table, entry.session, &reply));
+        }
         return;
     }
     if (client_sessions_count(r->table) == r->capacity) {

@@ -9,20 +9,17 @@ when its content changed, so ninja recompiles only what differs.
 
 import argparse
 import concurrent.futures
-import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 
-from . import ROOT, builds, signatures
+from . import ROOT, builds, checkout, jsonl, killers, outputs, process, signatures
+from .exits import ENVIRONMENT, FAILED, OK
 
 PATCH_DIR = os.path.join(ROOT, "core", "mutants")
-# Not needed to build: kept out of the scratch copies.
-SKIP_PREFIXES = ("corpus/", "docs/", ".github/", "deploy/")
 
 
 class MutantError(Exception):
@@ -50,39 +47,20 @@ def description(name):
     return first[len(prefix):] if first.startswith(prefix) else first
 
 
-def source_files(include_all=False):
-    """The files of the checkout that a build needs, relative to ROOT (with include_all,
-    the corpora and docs too: what the test suites read from the source tree)."""
-    try:
-        listed = subprocess.run(
-            ["git", "-C", ROOT, "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            capture_output=True, check=True).stdout.decode().split("\0")
-        files = [f for f in listed if f]
-    except (OSError, subprocess.CalledProcessError):
-        files = []
-        for directory, dirs, names in os.walk(ROOT):
-            dirs[:] = [d for d in dirs if not d.startswith((".git", "build"))]
-            files += [os.path.relpath(os.path.join(directory, n), ROOT) for n in names]
-    return sorted(f for f in files if (include_all or not f.startswith(SKIP_PREFIXES))
-                  and os.path.isfile(os.path.join(ROOT, f)))
-
-
 def patched_files(name):
     """{relative path: patched bytes} for the files the patch of `name` changes."""
     path = patch_path(name)
     if not os.path.isfile(path):
         raise MutantError(f"unknown mutant {name!r}: no {os.path.relpath(path, ROOT)}")
     with tempfile.TemporaryDirectory(prefix="mutant-") as scratch:
-        touched = subprocess.run(["git", "apply", "--numstat", path], cwd=ROOT,
-                                 capture_output=True, text=True)
+        touched = checkout.git_run("apply", "--numstat", path)
         if touched.returncode != 0:
             raise MutantError(f"{name}: the patch cannot be read: {touched.stderr.strip()}")
         files = [line.split("\t", 2)[2] for line in touched.stdout.splitlines() if line]
         for f in files:
             os.makedirs(os.path.dirname(os.path.join(scratch, f)), exist_ok=True)
             shutil.copyfile(os.path.join(ROOT, f), os.path.join(scratch, f))
-        applied = subprocess.run(["git", "apply", path], cwd=scratch,
-                                 capture_output=True, text=True)
+        applied = checkout.git_run("apply", path, cwd=scratch)
         if applied.returncode != 0:
             raise MutantError(f"{name}: the patch no longer applies to the sources: "
                               f"{applied.stderr.strip()}")
@@ -98,39 +76,10 @@ def check_applies(name):
     patched_files(name)
 
 
-def write_if_changed(path, content):
-    try:
-        with open(path, "rb") as f:
-            if f.read() == content:
-                return False
-    except OSError:
-        pass
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "wb") as f:
-        f.write(content)
-    return True
-
-
 def scratch_tree(name, build_root):
     """BUILD_ROOT/NAME/src: the sources with the patch of `name` applied; returns its path."""
-    patched = patched_files(name)
     tree = os.path.join(build_root, name, "src")
-    wanted = set()
-    for f in source_files():
-        wanted.add(f)
-        if f in patched:
-            content = patched[f]
-        else:
-            with open(os.path.join(ROOT, f), "rb") as handle:
-                content = handle.read()
-        target = os.path.join(tree, f)
-        if write_if_changed(target, content):
-            shutil.copymode(os.path.join(ROOT, f), target)
-    for directory, _, names in os.walk(tree):
-        for n in names:
-            f = os.path.relpath(os.path.join(directory, n), tree)
-            if f not in wanted:
-                os.remove(os.path.join(directory, n))
+    checkout.mirror(tree, checkout.source_files(), replaced=patched_files(name))
     return tree
 
 
@@ -161,24 +110,19 @@ def build_for_hunt(name, build_root):
     return build(name, build_root, targets)
 
 
-def run_chunk(sim, first, last):
-    """Runs seeds first..last; returns (failing seed or None, details)."""
-    process = subprocess.run([sim, "--seeds", f"{first}..{last}", "--json"],
-                             capture_output=True, text=True)
-    seen = first - 1
-    for line in process.stdout.splitlines():
-        result = json.loads(line)
-        seen = result["seed"]
-        if result["outcome"] != "ok":
-            failure = result.get("failure") or {}
-            return result["seed"], {"check": failure.get("signature", result["outcome"]),
-                                    "ops": failure.get("op")}
-    if process.returncode != 0:
-        # A crash (an assertion abort) takes the rest of the chunk with it: the seed after
-        # the last one printed is the one that crashed. Named as scripts/sweep names it.
-        code = process.returncode if process.returncode >= 0 else 128 - process.returncode
-        return seen + 1, {"check": signatures.abort_signature(process.stderr, code), "ops": None}
-    return None, None
+def abort_name(stderr, returncode):
+    """A crash is named as scripts/sweep names it (cs.signatures)."""
+    return signatures.abort_signature(stderr, process.exit_status(returncode))
+
+
+def run_chunk(sim, first, last, timeout):
+    """Runs seeds first..last; returns (failing seed or None, details). A crash (an
+    assertion abort) takes the rest of the chunk with it: the seed after the last one
+    printed is the one that crashed."""
+    verdict = killers.simulate(sim, first, last, timeout=timeout, abort_name=abort_name)
+    if verdict is None:
+        return None, None
+    return verdict["seed"], {"check": verdict["check"], "ops": verdict.get("op")}
 
 
 def sim_hunt(sim, seeds, seconds, jobs):
@@ -194,7 +138,7 @@ def sim_hunt(sim, seeds, seconds, jobs):
                 if time.monotonic() - start > seconds:
                     break
                 chunk = chunks[next_chunk]
-                pending[pool.submit(run_chunk, sim, *chunk)] = next_chunk
+                pending[pool.submit(run_chunk, sim, *chunk, seconds)] = next_chunk
                 next_chunk += 1
             if not pending:
                 break
@@ -223,10 +167,10 @@ def fuzz_replay(directory):
                   if os.path.isdir(p)]
         if not inputs:
             continue
-        process = subprocess.run([driver] + inputs, capture_output=True, text=True)
-        if process.returncode != 0:
-            lines = [l for l in process.stderr.splitlines() if l.strip()]
-            return {"target": target, "exit": process.returncode,
+        done = process.run([driver] + inputs, errors="replace")
+        if done.returncode != 0:
+            lines = [line for line in done.stderr.splitlines() if line.strip()]
+            return {"target": target, "exit": done.returncode,
                     "message": lines[-1][:160] if lines else ""}
     return None
 
@@ -247,7 +191,7 @@ per mutant, then a summary object) to --out, and exits 1 if any mutant survives.
 """
 
 
-def main(argv):
+def parse_args(argv):
     parser = argparse.ArgumentParser(
         prog="scripts/mutants", description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -257,7 +201,7 @@ def main(argv):
                         help="most seconds of simulation per mutant (default 120)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                         help="simulator processes at once (default: every core)")
-    parser.add_argument("--only", default="",
+    parser.add_argument("--only", metavar="NAME[,NAME]",
                         help="comma-separated mutant names (default: the whole catalogue)")
     parser.add_argument("--no-fuzz", action="store_true", help="skip the fuzz corpora replay")
     parser.add_argument("--build-root", default=os.path.join(ROOT, "build-mutants"),
@@ -265,10 +209,41 @@ def main(argv):
     parser.add_argument("--check", action="store_true",
                         help="only check that every patch still applies to the sources")
     parser.add_argument("--out", default="mutants-report.jsonl",
-                        help="JSON Lines report (default mutants-report.jsonl)")
+                        help="JSON Lines report, one line per mutant as it is judged, then "
+                             "a summary line; checked before any build (default "
+                             "mutants-report.jsonl)")
     args = parser.parse_args(argv)
     if args.seeds < 1 or args.time <= 0 or args.jobs < 1:
         parser.error("--seeds, --time and --jobs must be positive")
+    if args.only is not None:
+        args.only = args.only.split(",")
+        if not all(args.only):
+            parser.error(f"--only {','.join(args.only)!r}: an empty mutant name (give NAME or "
+                         "NAME,NAME; without --only, the whole catalogue)")
+    return args, parser
+
+
+def judge(name, number, count, args):
+    """The row of one mutant: built, hunted by the simulator, replayed through the corpora."""
+    print(f"mutants: [{number}/{count}] {name}: building", file=sys.stderr, flush=True)
+    directory = build_for_hunt(name, args.build_root)
+    print(f"mutants: [{number}/{count}] {name}: simulating", file=sys.stderr, flush=True)
+    sim = sim_hunt(builds.simulator(directory), args.seeds, args.time, args.jobs)
+    fuzz = None if args.no_fuzz else fuzz_replay(directory)
+    row = {"mutant": name, "killed": bool(sim or fuzz),
+           "by": "sim" if sim else ("fuzz" if fuzz else None),
+           "check": sim["check"] if sim else (f"fuzz:{fuzz['target']}" if fuzz else None),
+           "seed": sim["seed"] if sim else None,
+           "ops": sim["ops"] if sim else None,
+           "seconds": sim["seconds"] if sim else None,
+           "sim": sim, "fuzz": fuzz}
+    verdict = f"killed by {row['check']}" if row["killed"] else "SURVIVED"
+    print(f"mutants: [{number}/{count}] {name}: {verdict}", file=sys.stderr, flush=True)
+    return row
+
+
+def main(argv):
+    args, parser = parse_args(argv)
     global NO_FUZZ
     NO_FUZZ = args.no_fuzz
     try:
@@ -277,41 +252,44 @@ def main(argv):
             for name in names:
                 check_applies(name)
             print(f"mutants: all {len(names)} patches apply")
-            return 0
+            return OK
     except MutantError as error:
-        sys.exit(f"mutants: {error}")
-    if args.only:
-        wanted = args.only.split(",")
-        unknown = [n for n in wanted if n not in names]
+        return fail(str(error))
+    if args.only is not None:
+        unknown = [n for n in args.only if n not in names]
         if unknown:
             parser.error(f"unknown mutant(s) {', '.join(unknown)}; known: {', '.join(names)}")
-        names = [n for n in names if n in wanted]
+        names = [n for n in names if n in args.only]
 
     rows = []
-    for number, name in enumerate(names, 1):
-        print(f"mutants: [{number}/{len(names)}] {name}: building", file=sys.stderr, flush=True)
-        try:
-            directory = build_for_hunt(name, args.build_root)
-        except MutantError as error:
-            sys.exit(f"mutants: {error}")
-        except builds.BuildError as error:
-            print(f"mutants: building {name} failed: {error}", file=sys.stderr)
-            return 4
-        print(f"mutants: [{number}/{len(names)}] {name}: simulating", file=sys.stderr, flush=True)
-        sim = sim_hunt(builds.simulator(directory), args.seeds,
-                       args.time, args.jobs)
-        fuzz = None if args.no_fuzz else fuzz_replay(directory)
-        row = {"mutant": name, "killed": bool(sim or fuzz),
-               "by": "sim" if sim else ("fuzz" if fuzz else None),
-               "check": sim["check"] if sim else (f"fuzz:{fuzz['target']}" if fuzz else None),
-               "seed": sim["seed"] if sim else None,
-               "ops": sim["ops"] if sim else None,
-               "seconds": sim["seconds"] if sim else None,
-               "sim": sim, "fuzz": fuzz}
-        rows.append(row)
-        verdict = f"killed by {row['check']}" if row["killed"] else "SURVIVED"
-        print(f"mutants: [{number}/{len(names)}] {name}: {verdict}", file=sys.stderr, flush=True)
+    writer = None
+    try:
+        writer = jsonl.Writer(args.out, "--out")  # before any build, emptied once it starts
+        writer.start_fresh()
+        for number, name in enumerate(names, 1):
+            row = judge(name, number, len(names), args)
+            rows.append(row)
+            writer.write(row)
+        summary = summarize(rows, args)
+        writer.write(summary)
+    except MutantError as error:
+        return fail(str(error))
+    except builds.BuildError as error:
+        return fail(f"building {name} failed: {error}")
+    except (jsonl.Locked, jsonl.WriteError, outputs.OutputError) as error:
+        return fail(str(error))
+    finally:
+        if writer is not None:
+            writer.close()
+    print(f"mutants: JSON Lines in {outputs.shown(args.out)}", file=sys.stderr)
+    if summary["survivors"]:
+        print(f"mutants: survivors: {', '.join(summary['survivors'])}", file=sys.stderr)
+        return FAILED
+    return OK
 
+
+def summarize(rows, args):
+    """Prints the kill table; returns the summary line."""
     print(f"{'mutant':32} {'killed':6} {'by':5} {'check':34} {'seed':>5} {'ops':>6} "
           f"{'wall s':>7}  fuzz")
     for row in rows:
@@ -331,13 +309,9 @@ def main(argv):
     print(f"killed {summary['killed']}/{summary['mutants']}; by the simulator "
           f"{summary['killed_by_sim']}, median seeds to kill {summary['median_seeds_to_kill']}, "
           f"max {summary['max_seeds_to_kill']}")
-    with open(args.out, "w") as out:
-        for row in rows + [summary]:
-            out.write(json.dumps(row) + "\n")
-    print(f"mutants: JSON Lines in {args.out}", file=sys.stderr)
-    if summary["survivors"]:
-        print(f"mutants: survivors: {', '.join(summary['survivors'])}", file=sys.stderr)
-        return 1
-    return 0
+    return summary
 
 
+def fail(message, status=ENVIRONMENT):
+    print(f"mutants: {message}", file=sys.stderr)
+    return status

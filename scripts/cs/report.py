@@ -3,18 +3,18 @@ self-contained HTML report. Charts are inline SVG; the page loads nothing else.
 """
 
 import argparse
+import collections
+import heapq
 import html
-import json
-import math
 import os
 import re
 import shlex
 import sys
 
-from . import EXIT_FAILURES, EXIT_OK, results, signatures
+from . import aggregate, outputs, signatures
+from .exits import ENVIRONMENT, FAILED, OK
 from .sweep import SWEEP_KEY
 
-EXIT_INPUT = 4
 OUTCOMES = ["ok", "fail", "abort", "timeout", "nondeterministic", "error"]
 MALFORMED_SHOWN = 20
 DEFAULT_MAX_INPUT = 16 << 30
@@ -30,8 +30,14 @@ what it shows:
 input: every line is checked (types and ranges of every field the report uses); a
 line that is not a result line (not JSON, a wrong type, longer than 1 MiB, a partial
 line left by a killed writer) is malformed: counted, shown with its reason (on
-standard error and in the page) and skipped. All files together may hold at most
---max-input-bytes (default 16 GiB); more is an error, never a silent cut.
+standard error and in the page, the first 20) and skipped; reading goes on at the next
+newline, however long the line. All files together may hold at most
+--max-input-bytes (default 16 GiB); more is an error, never a silent cut. A device
+(/dev/zero) is refused at once; '-' reads standard input.
+
+memory: the numbers are aggregated while the lines stream past: a few bytes per
+distinct seed (seeds of a range), not per line. A long input shows a progress line on
+standard error (--quiet: none).
 
 signatures: failures are grouped by signature; signatures from builds before
 assertions named their function (assert:FILE:LINE) are grouped and shown as they
@@ -52,16 +58,25 @@ def parse_args(argv):
         prog="scripts/report", description="Write one HTML report from sweep JSON Lines.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("results", nargs="+", metavar="RESULTS.jsonl",
-                        help="scripts/sweep --out files (shards and nights, any order)")
+                        help="scripts/sweep --out files (shards and nights, any order; "
+                             "'-' reads standard input)")
     parser.add_argument("-o", "--out", default="report.html", metavar="FILE",
                         help="the HTML file to write (default report.html)")
     parser.add_argument("--title", default="Simulator sweep report", help="page title")
     parser.add_argument("--fail-on-failure", action="store_true",
                         help="exit 1 when a seed failed or a line is malformed (for CI)")
+    parser.add_argument("--jobs", type=int, default=min(os.cpu_count() or 1, 8), metavar="J",
+                        help="processes that read a large file at once (default: the "
+                             "cores, at most 8); 1 reads in this process alone")
+    parser.add_argument("--quiet", action="store_true",
+                        help="no progress line while a long input is read")
     parser.add_argument("--max-input-bytes", type=size_argument, default=DEFAULT_MAX_INPUT,
                         metavar="SIZE", help="most bytes read from all files together "
                         "(default 16G; suffixes K, M, G, T)")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.jobs < 1:
+        parser.error("--jobs must be at least 1")
+    return args
 
 
 def size_argument(text):
@@ -73,68 +88,46 @@ def size_argument(text):
 
 # ---- reading ----
 
-class Sweep:
-    """One sweep (a night): every line with the same "sweep" record, from any shard."""
-
-    def __init__(self, key, record, label):
-        self.key, self.record, self.label = key, record, label
-        self.lines, self.commits = [], []
-        self.shard_seconds = {}  # shard -> the latest "run.elapsed_s" seen
-
-    def add(self, line):
-        self.lines.append(line)
-        commit = (line.get("sweep") or {}).get("commit")
-        if commit and commit not in self.commits:
-            self.commits.append(commit)
-        run = line.get("run") or {}
-        if isinstance(run.get("elapsed_s"), (int, float)):
-            shard = (run.get("shard"), run.get("host"))
-            self.shard_seconds[shard] = max(self.shard_seconds.get(shard, 0), run["elapsed_s"])
-
-
-def read(paths, max_input):
-    """(sweeps in order of date then first appearance, malformed [(path, line, reason)],
-    line count). Raises SystemExit(4) for a file that cannot be read or too much input."""
-    sweeps, malformed, count = {}, [], 0
-    budget = results.Budget(max_input)
-    for path in paths:
+def read(args):
+    """The aggregate.Reader after reading every file. Raises SystemExit(4) for a file that
+    cannot be read or too much input."""
+    total = 0
+    for path in args.results:
         try:
-            for number, line, reason in results.read(path, budget):
-                if line is None:
-                    malformed.append((path, number, reason))
-                    continue
-                count += 1
-                record = line.get("sweep")
-                key = (json.dumps({k: record.get(k) for k in SWEEP_KEY}, sort_keys=True)
-                       if record else f"file:{os.path.basename(path)}")
-                if key not in sweeps:
-                    label = record.get("date") or "?" if record else os.path.basename(path)
-                    taken = {s.label for s in sweeps.values()}
-                    unique, n = label, 2
-                    while unique in taken:  # two sweeps on one date: date #2
-                        unique, n = f"{label} #{n}", n + 1
-                    sweeps[key] = Sweep(key, record, unique)
-                sweeps[key].add(line)
+            total += os.path.getsize(path) if os.path.isfile(path) else 0
+        except OSError:
+            pass
+    progress = aggregate.Progress(total, quiet=args.quiet)
+    reader = aggregate.Reader(SWEEP_KEY, aggregate.Budget(args.max_input_bytes),
+                              progress=progress, jobs=args.jobs)
+    for path in args.results:
+        try:
+            reader.read(path)
         except OSError as error:
-            raise SystemExit(fail(f"cannot read {path}: {error.strerror or error}"))
-        except results.InputTooLarge as error:
+            raise SystemExit(fail(f"cannot read {outputs.shown(path)}: "
+                                  f"{outputs.reason(error)}"))
+        except aggregate.Unreadable as error:
+            raise SystemExit(fail(str(error)))
+        except aggregate.InputTooLarge as error:
             raise SystemExit(fail(f"{error}: raise --max-input-bytes to read it all"))
-    order = sorted(sweeps.values(), key=lambda s: (s.record or {}).get("date") or "")
-    return order, malformed, count
+    progress.done(reader.lines, reader.bytes)
+    return reader
 
 
 def fail(message):
     print(f"report: {message}", file=sys.stderr)
-    return EXIT_INPUT
+    return ENVIRONMENT
 
 
 # ---- numbers ----
 
-def expected_range(sweep, seeds):
+def expected_range(sweep):
     """(first, last, exact) of the seeds the sweep meant to run."""
     record = sweep.record or {}
     words = str(record.get("selection") or "").split()
     flags = dict(zip(words[::2], words[1::2]))
+    low, high = sweep.seeds.low, sweep.seeds.high
+
     def number(flag):  # a selection written by someone else may not hold numbers
         try:
             return int(flags[flag], 0)
@@ -147,77 +140,58 @@ def expected_range(sweep, seeds):
         last = base + number("--seeds") - 1
         if "--time" not in flags:
             return base, last, True
-        return base, min(last, max(seeds)), False
+        return base, min(last, high), False
     if base is not None:
-        return base, max(seeds), False
-    return min(seeds), max(seeds), False
-
-
-def missing_ranges(first, last, seen):
-    """The gaps of first..last in the sorted list seen, as (from, to) pairs."""
-    gaps, expect = [], first
-    for seed in seen:
-        if seed < first or seed > last:
-            continue
-        if seed > expect:
-            gaps.append((expect, seed - 1))
-        expect = max(expect, seed + 1)
-    if expect <= last:
-        gaps.append((expect, last))
-    return gaps
+        return base, high, False
+    return low, high, False
 
 
 def analyse(sweep):
     """Every number the report shows for one sweep."""
-    by_seed = {}
-    for line in sweep.lines:
-        by_seed.setdefault(line["seed"], []).append(line)
-    seeds = sorted(by_seed)
-    duplicates = {s: ls for s, ls in by_seed.items() if len(ls) > 1}
-    conflicting = [s for s, ls in duplicates.items()
-                   if len({(l.get("outcome"), l.get("trace_hash")) for l in ls}) > 1]
-    first, last, exact = expected_range(sweep, seeds)
-    gaps = missing_ranges(first, last, seeds)
-    outside = [s for s in seeds if s < first or s > last]
-    unique = [ls[0] for ls in by_seed.values()]
-    outcomes = {}
-    for line in unique:
-        outcomes[line.get("outcome", "?")] = outcomes.get(line.get("outcome", "?"), 0) + 1
-    durations = [l["duration_ms"] for l in unique if isinstance(l.get("duration_ms"), (int, float))]
+    first, last, exact = expected_range(sweep)
+    seeds = sweep.seeds.summary(first, last)
+    outcomes = dict(sweep.outcomes)
     wall = max(sweep.shard_seconds.values(), default=0)
     return {
-        "seeds": len(seeds), "lines": len(sweep.lines), "outcomes": outcomes,
+        "seeds": sweep.seeds.count, "lines": sweep.lines, "outcomes": outcomes,
         "failed": sum(n for k, n in outcomes.items() if k != "ok"),
-        "duplicates": sorted(duplicates), "conflicting": sorted(conflicting),
-        "first": first, "last": last, "exact": exact, "gaps": gaps,
-        "missing": sum(b - a + 1 for a, b in gaps), "outside": outside,
-        "cpu_s": sum(durations) / 1000, "durations": durations,
-        "wall_s": wall, "shards": len(sweep.shard_seconds),
-        "coverage": coverage(unique), "unique": unique,
+        "duplicates": seeds["duplicates"], "duplicate_count": seeds["duplicate_count"],
+        "conflicting": seeds["conflicting"], "conflicting_count": seeds["conflicting_count"],
+        "first": first, "last": last, "exact": exact, "gaps": seeds["gaps"],
+        "gap_count": seeds["gap_count"], "missing": seeds["missing"],
+        "outside": seeds["outside"], "cpu_s": sweep.durations.total / 1000,
+        "durations": sweep.durations, "wall_s": wall, "shards": len(sweep.shard_seconds),
+        "coverage": sweep.coverage,
     }
 
 
-def coverage(lines):
-    """{kind: [seeds where it happened, events]} in the simulator's order."""
+def coverage(rows):
+    """{kind: [seeds where it happened, events]} over the sweeps, in the simulator's order."""
     kinds = {}
-    for line in lines:
-        for kind, count in (line.get("scenarios") or {}).items():
+    for _, n in rows:
+        for kind, (seen, events) in n["coverage"].items():
             entry = kinds.setdefault(kind, [0, 0])
-            entry[0] += count > 0
-            entry[1] += count
+            entry[0] += seen
+            entry[1] += events
     return kinds
 
 
-def failure_groups(sweeps_and_numbers):
-    """[(signature, [(seed, line, sweep)] by seed)], the most frequent first."""
-    groups = {}
-    for sweep, numbers in sweeps_and_numbers:
-        for line in numbers["unique"]:
-            if line.get("outcome", "ok") != "ok":
-                groups.setdefault(results.signature(line), []).append((line["seed"], line, sweep))
-    for members in groups.values():
-        members.sort(key=lambda m: m[0])
-    return sorted(groups.items(), key=lambda item: (-len(item[1]), item[1][0][0]))
+def failure_groups(rows):
+    """[(signature, count, the smallest seeds, (seed, message, reproduce, sweep) of the
+    smallest, night labels)], the most frequent first."""
+    merged = {}
+    for sweep, _ in rows:
+        for signature, group in sweep.failures.items():
+            entry = merged.setdefault(signature, [0, [], None, set()])
+            entry[0] += group.count
+            entry[1].extend(-s for s in group.smallest)
+            seed, message, reproduce = group.best
+            if entry[2] is None or seed < entry[2][0]:
+                entry[2] = (seed, message, reproduce, sweep)
+            entry[3].add(sweep.label)
+    groups = [(signature, count, sorted(seeds)[:aggregate.FAILURE_SEEDS_KEPT], best, nights)
+              for signature, (count, seeds, best, nights) in merged.items()]
+    return sorted(groups, key=lambda g: (-g[1], g[3][0]))
 
 
 def rate(count, seconds):
@@ -227,7 +201,9 @@ def rate(count, seconds):
 # ---- HTML pieces ----
 
 def esc(value):
-    return html.escape(str(value), quote=True)
+    """Text for the page: escaped, and valid UTF-8 whatever it came from (a title or a path
+    that is not UTF-8 shows its bytes as \\xNN)."""
+    return html.escape(outputs.shown(value), quote=True)
 
 
 def compact(number):
@@ -278,15 +254,9 @@ def bar_chart(kinds, seeds):
 
 def histogram(durations):
     """Run time per seed in powers-of-two bins of milliseconds (log scale)."""
-    if not durations:
+    bins = durations.histogram()
+    if not bins:
         return "<p>No run times in the input.</p>", []
-    low = math.floor(math.log2(max(min(durations), 1e-3)))
-    high = math.floor(math.log2(max(max(durations), 1e-3))) + 1
-    bins = []
-    for exponent in range(low, high):
-        a, b = 2.0 ** exponent, 2.0 ** (exponent + 1)
-        count = sum(1 for d in durations if (a <= d < b) or (exponent == low and d < a))
-        bins.append((a, b, count))
     width, height, left, bottom = 860, 230, 50, 40
     plot_w, plot_h = width - left - 10, height - bottom - 22
     bar_w = plot_w / len(bins)
@@ -378,13 +348,16 @@ def ranges_section(rows):
         gaps = "".join(f'<li data-missing-from="{a}" data-missing-to="{b}">'
                        f"{hexseed(a)}..{hexseed(b)} ({b - a + 1} seeds)</li>"
                        for a, b in n["gaps"][:20])
-        more = f"<li>and {len(n['gaps']) - 20} more gaps</li>" if len(n["gaps"]) > 20 else ""
+        more = (f"<li>and {n['gap_count'] - 20} more gaps</li>" if n["gap_count"] > 20
+                else "")
         dups = " ".join(hexseed(s) for s in n["duplicates"][:8]) + (
-            f" (+{len(n['duplicates']) - 8} more)" if len(n["duplicates"]) > 8 else "")
+            f" (+{n['duplicate_count'] - 8} more)" if n["duplicate_count"] > 8 else "")
         conflict = (f'<p class="bad">Duplicates with different results (nondeterminism or '
-                    f'different builds): {" ".join(hexseed(s) for s in n["conflicting"][:20])}</p>'
-                    if n["conflicting"] else "")
-        outside = (f"<p>{len(n['outside'])} seeds outside the range.</p>" if n["outside"] else "")
+                    f'different builds): {" ".join(hexseed(s) for s in n["conflicting"][:20])}'
+                    + (f" (+{n['conflicting_count'] - 20} more)"
+                       if n["conflicting_count"] > 20 else "") + "</p>"
+                    if n["conflicting_count"] else "")
+        outside = (f"<p>{n['outside']} seeds outside the range.</p>" if n["outside"] else "")
         if len(sweep.commits) > 1:
             outside += (f'<p class="bad">Shards of this sweep ran on {len(sweep.commits)} '
                         f"commits: {esc(', '.join(sweep.commits))}.</p>")
@@ -392,10 +365,10 @@ def ranges_section(rows):
         out.append(
             f'<div class="range" data-night="{esc(sweep.label)}" data-first="{n["first"]}" '
             f'data-last="{n["last"]}" data-missing="{n["missing"]}" '
-            f'data-duplicates="{len(n["duplicates"])}"><h3>{esc(sweep.label)}</h3>'
+            f'data-duplicates="{n["duplicate_count"]}"><h3>{esc(sweep.label)}</h3>'
             f"<p>Seeds {hexseed(n['first'])}..{hexseed(n['last'])} ({kind}): {n['seeds']} seen "
             f"in {n['lines']} lines from {max(n['shards'], 1)} shard(s); "
-            f"{n['missing']} missing, {len(n['duplicates'])} duplicated.</p>"
+            f"{n['missing']} missing, {n['duplicate_count']} duplicated.</p>"
             + (f"<ul>{gaps}{more}</ul>" if gaps else "")
             + (f"<p>Duplicated seeds: {dups}</p>" if dups else "") + conflict + outside
             + (f"<p>Rerun exactly: <code>{esc(rerun)}</code></p>" if rerun else "")
@@ -407,27 +380,25 @@ def failures_section(groups):
     if not groups:
         return '<p class="good" id="no-failures">No seed failed.</p>'
     rows = []
-    for signature, members in groups:
-        seed, line, sweep = members[0]
+    for signature, count, smallest, best, nights in groups:
+        seed, message, reproduce, sweep = best
         record = sweep.record or {}
         repro = shlex.join(["scripts/repro", hexseed(seed),
                             *(["--sim", record["sim"]] if record.get("sim") else []),
                             *(record.get("sim_args") or []), "--minimize"])
         legacy = signatures.line_based(signature)
-        seeds = " ".join(hexseed(s) for s, _, _ in members[:10])
-        more = f" (+{len(members) - 10} more)" if len(members) > 10 else ""
-        nights = sorted({m[2].label for m in members})
-        message = ((line.get("failure") or {}).get("message") or "").splitlines()[:1]
+        seeds = " ".join(hexseed(s) for s in smallest[:10])
+        more = f" (+{count - 10} more)" if count > 10 else ""
         rows.append(
-            f'<tr data-signature="{esc(signature)}" data-count="{len(members)}" '
+            f'<tr data-signature="{esc(signature)}" data-count="{count}" '
             f'data-smallest="{seed}" data-line-based="{int(legacy)}"><td>'
             f'<code>{esc(signature)}</code>'
             + (' <span class="small">(line-based: from an older build)</span>' if legacy else "")
-            + f'<div class="small">{esc(message[0] if message else "")}</div></td>'
-            f"<td>{len(members)}</td><td>{esc(seeds + more)}</td>"
-            f"<td>{esc(', '.join(nights))}</td></tr>"
+            + f'<div class="small">{esc(message)}</div></td>'
+            f"<td>{count}</td><td>{esc(seeds + more)}</td>"
+            f"<td>{esc(', '.join(sorted(nights)))}</td></tr>"
             f'<tr class="commands"><td colspan="4">reproduce {hexseed(seed)}: '
-            f"<code>{esc(line.get('reproduce') or '?')}</code><br>shrink it: "
+            f"<code>{esc(reproduce or '?')}</code><br>shrink it: "
             f"<code>{esc(repro)}</code></td></tr>")
     return ('<table class="grid" id="failures"><tr><th>signature</th><th>seeds</th>'
             "<th>which (smallest first)</th><th>sweeps</th></tr>"
@@ -442,12 +413,12 @@ def nights_table(rows):
         body.append(
             f'<tr data-night="{esc(sweep.label)}" data-seeds="{n["seeds"]}" '
             f'data-failed="{n["failed"]}" data-missing="{n["missing"]}" '
-            f'data-duplicates="{len(n["duplicates"])}"><td>{esc(record.get("date", "?"))}</td>'
+            f'data-duplicates="{n["duplicate_count"]}"><td>{esc(record.get("date", "?"))}</td>'
             f"<td{' class=bad' if len(sweep.commits) > 1 else ''}><code>"
             f"{esc(' '.join(c[:12] for c in sweep.commits) or '?')}</code></td>"
             f"<td><code>{esc(base)}</code></td>"
             f"<td>{n['seeds']}</td><td>{n['failed']}</td><td>{n['missing']}</td>"
-            f"<td>{len(n['duplicates'])}</td><td>{rate(n['seeds'], n['wall_s']):.1f}</td></tr>")
+            f"<td>{n['duplicate_count']}</td><td>{rate(n['seeds'], n['wall_s']):.1f}</td></tr>")
     return ('<table class="grid" id="nights"><tr><th>date</th><th>commit</th><th>seed base</th>'
             "<th>seeds</th><th>failed</th><th>missing</th><th>duplicated</th><th>seeds/s</th></tr>"
             f"{''.join(body)}</table>")
@@ -481,32 +452,33 @@ svg .rule{stroke:#999}
 """
 
 
-def render(args, sweeps, malformed, line_count):
+def render(args, reader):
+    sweeps, malformed, line_count = reader.ordered(), reader.malformed, reader.lines
+    malformed_count = reader.malformed_count
     rows = [(sweep, analyse(sweep)) for sweep in sweeps]
-    everything = [line for _, n in rows for line in n["unique"]]
-    seeds = len(everything)
-    outcomes = {}
-    for line in everything:
-        outcomes[line.get("outcome", "?")] = outcomes.get(line.get("outcome", "?"), 0) + 1
+    seeds = sum(n["seeds"] for _, n in rows)
+    outcomes = collections.Counter()
+    durations = aggregate.Durations()
+    for sweep, n in rows:
+        outcomes.update(n["outcomes"])
+        durations.merge(n["durations"])
     failed = seeds - outcomes.get("ok", 0)
     cpu = sum(n["cpu_s"] for _, n in rows)
     wall = sum(n["wall_s"] for _, n in rows)
-    durations = [d for _, n in rows for d in n["durations"]]
-    kinds = coverage(everything)
+    kinds = coverage(rows)
     groups = failure_groups(rows)
     missing = sum(n["missing"] for _, n in rows)
-    duplicates = sum(len(n["duplicates"]) for _, n in rows)
-    conflicting = sum(len(n["conflicting"]) for _, n in rows)
+    duplicates = sum(n["duplicate_count"] for _, n in rows)
+    conflicting = sum(n["conflicting_count"] for _, n in rows)
     chart, bins = histogram(durations)
-    ordered = sorted(durations)
-
-    def quantile(q):
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0
+    quantile = durations.quantile
+    top = durations.maximum()
+    approximate = " (to 4 significant digits)" if durations.rounded else ""
 
     metrics = [
         ("files", "input files", len(args.results), len(args.results)),
         ("lines", "result lines", line_count, line_count),
-        ("malformed", "malformed lines (skipped)", len(malformed), len(malformed)),
+        ("malformed", "malformed lines (skipped)", malformed_count, malformed_count),
         ("sweeps", "sweeps (nights)", len(rows), len(rows)),
         ("seeds", "distinct seeds", seeds, seeds),
         *[(o, f"outcome {o}", outcomes.get(o, 0), outcomes.get(o, 0)) for o in OUTCOMES],
@@ -521,12 +493,15 @@ def render(args, sweeps, malformed, line_count):
          f"{wall:.1f}"),
         ("seeds_per_second", "seeds/s (wall clock)", round(rate(seeds, wall), 3),
          f"{rate(seeds, wall):.1f}"),
-        ("p50_ms", "run time p50 (ms)", round(quantile(0.5), 3), f"{quantile(0.5):.2f}"),
-        ("p99_ms", "run time p99 (ms)", round(quantile(0.99), 3), f"{quantile(0.99):.2f}"),
-        ("max_ms", "run time max (ms)", round(ordered[-1] if ordered else 0, 3),
-         f"{ordered[-1] if ordered else 0:.2f}"),
+        ("p50_ms", f"run time p50 (ms){approximate}", round(quantile(0.5), 3),
+         f"{quantile(0.5):.2f}"),
+        ("p99_ms", f"run time p99 (ms){approximate}", round(quantile(0.99), 3),
+         f"{quantile(0.99):.2f}"),
+        ("max_ms", f"run time max (ms){approximate}", round(top, 3), f"{top:.2f}"),
     ]
-    slowest = sorted(everything, key=lambda l: -(l.get("duration_ms") or 0))[:5]
+    slowest = heapq.nsmallest(aggregate.SLOWEST_KEPT, (
+        (negative, index, arrival, seed) for index, (sweep, _) in enumerate(rows)
+        for negative, arrival, seed in sweep.slowest))
     never = [k for k, (seen, _) in kinds.items() if seen == 0]
     verdict = ('<span class="bad">FAILED</span>' if failed or conflicting or malformed else
                '<span class="good">passed</span>')
@@ -550,14 +525,14 @@ def render(args, sweeps, malformed, line_count):
         f'<table class="metrics" id="totals">{metric_rows(metrics[:11])}</table>',
         f'<table class="metrics" id="totals-speed">{metric_rows(metrics[11:])}</table></div>',
     ]
-    if malformed:
+    if malformed_count:
         shown = "".join(f'<li data-path="{esc(path)}" data-line="{number}">'
                         f"{esc(path)}:{number}: {esc(reason)}</li>"
                         for path, number, reason in malformed[:MALFORMED_SHOWN])
-        more = (f"<li>and {len(malformed) - MALFORMED_SHOWN} more</li>"
-                if len(malformed) > MALFORMED_SHOWN else "")
-        parts.append(f'<div class="bad" id="malformed" data-count="{len(malformed)}">'
-                     f"<p>{len(malformed)} malformed line(s) skipped:</p>"
+        more = (f"<li>and {malformed_count - MALFORMED_SHOWN} more</li>"
+                if malformed_count > MALFORMED_SHOWN else "")
+        parts.append(f'<div class="bad" id="malformed" data-count="{malformed_count}">'
+                     f"<p>{malformed_count} malformed line(s) skipped:</p>"
                      f"<ul>{shown}{more}</ul></div>")
     parts += ['<h2 id="failures-section">Failures by signature</h2>', failures_section(groups),
               '<h2 id="coverage-section">Scenario coverage</h2>',
@@ -567,8 +542,8 @@ def render(args, sweeps, malformed, line_count):
               bar_chart(kinds, seeds),
               '<h2 id="runtime-section">Run time per seed</h2>', chart,
               "<p>Slowest seeds: " + ", ".join(
-                  f"{hexseed(l['seed'])} ({l.get('duration_ms', 0):.1f} ms)" for l in slowest)
-              + "</p>"]
+                  f"{hexseed(seed)} ({-negative:.1f} ms)"
+                  for negative, _, _, seed in slowest) + "</p>"]
     if len(rows) > 1:
         parts += ['<h2 id="time-section">Over time</h2>', nights_table(rows),
                   "<h3>Failed seeds</h3>", outcome_chart(rows),
@@ -582,28 +557,26 @@ def render(args, sweeps, malformed, line_count):
 
 def main(argv):
     args = parse_args(argv)
-    sweeps, malformed, count = read(args.results, args.max_input_bytes)
+    try:  # before reading: a night of input must not end in a page that cannot be kept
+        outputs.check_file(args.out, "-o")
+    except outputs.OutputError as error:
+        return fail(str(error))
+    reader = read(args)
+    malformed, count = reader.malformed_count, reader.lines
     if malformed:
-        print(f"report: {len(malformed)} malformed line(s) skipped:", file=sys.stderr)
-        for path, number, reason in malformed[:MALFORMED_SHOWN]:
-            print(f"  {path}:{number}: {reason}", file=sys.stderr)
-        if len(malformed) > MALFORMED_SHOWN:
-            print(f"  and {len(malformed) - MALFORMED_SHOWN} more", file=sys.stderr)
+        print(f"report: {malformed} malformed line(s) skipped:", file=sys.stderr)
+        for path, number, reason in reader.malformed[:MALFORMED_SHOWN]:
+            print(f"  {outputs.shown(path)}:{number}: {reason}", file=sys.stderr)
+        if malformed > MALFORMED_SHOWN:
+            print(f"  and {malformed - MALFORMED_SHOWN} more", file=sys.stderr)
     if count == 0:
         return fail("no result lines in the input")
-    page, bad = render(args, sweeps, malformed, count)
+    page, bad = render(args, reader)
     try:
-        with open(args.out, "w", encoding="utf-8") as f:
-            f.write(page)
-    except OSError as error:
-        return fail(f"cannot write {args.out}: {error.strerror}")
-    print(f"report: {args.out}: {count} lines, {len(sweeps)} sweep(s), {bad} failed"
-          + (f", {len(malformed)} malformed" if malformed else ""), file=sys.stderr)
-    return EXIT_FAILURES if args.fail_on_failure and (bad or malformed) else EXIT_OK
-
-
-def entry(argv):
-    try:
-        return main(argv)
-    except KeyboardInterrupt:
-        return 130
+        outputs.write_text(args.out, page, "-o")
+    except outputs.OutputError as error:
+        return fail(str(error))
+    print(f"report: {outputs.shown(args.out)}: {count} lines, {len(reader.sweeps)} sweep(s), "
+          f"{bad} failed" + (f", {malformed} malformed" if malformed else ""),
+          file=sys.stderr)
+    return FAILED if args.fail_on_failure and (bad or malformed) else OK

@@ -5,17 +5,15 @@ scripts/sweep; the knobs the minimizer turns, and how, come from the simulator i
 (client-sessions-sim --params-json).
 """
 
-import json
 import os
 import re
 import shlex
-import subprocess
 import sys
 import tempfile
 import time
 
-from . import EXIT_ENVIRONMENT, EXIT_USAGE, ROOT
-from . import builds, mutants, seeds, signatures, simulator
+from . import ROOT, builds, checkout, exits, mutants, process, results, seeds, signatures
+from . import simulator
 
 OURS_TAKING_VALUE = {"--mutant", "--sim", "--build-root", "--max-runs", "--tail", "--entropy"}
 NOT_FOR_THE_SIMULATOR = {"--seed", "--seeds", "--stride", "--trace", "--json", "--quiet",
@@ -72,7 +70,7 @@ examples:
 def usage_error(message):
     print(f"repro: {message}\n{USAGE.splitlines()[0]}\ntry 'scripts/repro --help'",
           file=sys.stderr)
-    sys.exit(EXIT_USAGE)
+    sys.exit(exits.USAGE)
 
 
 def say(message):
@@ -180,7 +178,7 @@ def simulator_of(o):
         return sim, directory, f"debug build with ASan+UBSan ({relative(directory)})"
     except (builds.BuildError, mutants.MutantError) as error:
         say(str(error))
-        sys.exit(EXIT_ENVIRONMENT)
+        sys.exit(exits.ENVIRONMENT)
 
 
 def relative(path):
@@ -227,21 +225,19 @@ class Runner:
         key = tuple(knobs)
         if key not in self.cache:
             self.runs += 1
-            try:
-                done = subprocess.run([self.sim, *self.argv(knobs), "--json"],
-                                      capture_output=True, text=True, timeout=self.timeout,
-                                      env=self.env)
-            except subprocess.TimeoutExpired:
+            done = process.run([self.sim, *self.argv(knobs), "--json"], errors="replace",
+                               timeout=self.timeout, env=self.env)
+            if done.timed_out:
                 self.cache[key] = (-1, "timeout", None)
                 return self.cache[key]
-            code = done.returncode if done.returncode >= 0 else 128 - done.returncode
+            code = done.status
             result = None
             for line in done.stdout.splitlines():
                 if line.startswith("{"):
-                    result = json.loads(line)
+                    result = results.parse_simulator_line(line) or result
             if result is not None and result.get("failure"):
                 signature = result["failure"].get("signature")
-            elif result is None and code not in (0, EXIT_USAGE):
+            elif result is None and code not in (0, exits.USAGE):
                 signature = signatures.abort_signature(done.stderr, code)
                 last = (done.stderr.strip().splitlines() or [f"exit status {code}"])[-1]
                 result = {"failure": {"signature": signature, "message": last}}
@@ -253,9 +249,11 @@ class Runner:
     def traced(self, knobs, trace):
         """Runs with a trace, the simulator's own output shown; returns its exit status."""
         sys.stdout.flush()
-        done = subprocess.run([self.sim, *self.argv(knobs), "--trace", trace],
-                              stdout=sys.stderr if self.quiet_stdout else None, env=self.env)
-        return done.returncode if done.returncode >= 0 else 128 - done.returncode
+        # In the command's session: the simulator's summary goes to the terminal as is.
+        done = process.run([self.sim, *self.argv(knobs), "--trace", trace], stdin=None,
+                           stdout=sys.stderr if self.quiet_stdout else None, stderr=None,
+                           env=self.env, own_session=False)
+        return done.status
 
 
 def trace_lines(path):
@@ -459,7 +457,7 @@ def minimize(o, sim, directory, original_trace, description):
         params = simulator.params(sim)
     except simulator.SimulatorError as error:
         say(str(error))
-        return EXIT_ENVIRONMENT, None
+        return exits.ENVIRONMENT, None
     probe = Runner(sim, identity(o), o.sim_args, timeout=600)
     code, signature, result = probe.verdict([])
     if code == 0:
@@ -519,8 +517,8 @@ def minimize(o, sim, directory, original_trace, description):
 # ---- the bug report ----
 
 def markdown(o, description, info, tail):
-    commit = seeds.git("rev-parse", "HEAD") or "unknown (not a git checkout)"
-    dirty = seeds.git("status", "--porcelain", "--untracked-files=no")
+    commit = checkout.git("rev-parse", "HEAD") or "unknown (not a git checkout)"
+    dirty = checkout.git("status", "--porcelain", "--untracked-files=no")
     failure = info["failure"]
     rows = [("commit", f"`{commit}`" + (" with uncommitted changes" if dirty else "")),
             ("build", description),
@@ -557,9 +555,9 @@ def main(argv):
     status = runner.traced([], trace)
     lines = trace_lines(trace)
     say(f"trace written to {trace} ({len(lines)} lines); exit status {status}")
-    if status not in (0, EXIT_USAGE, EXIT_ENVIRONMENT) and lines and not o.minimize:
+    if status not in (0, exits.USAGE, exits.ENVIRONMENT) and lines and not o.minimize:
         show_trace(trace, lines, o.tail)
-    if not o.minimize or status in (EXIT_USAGE, EXIT_ENVIRONMENT):
+    if not o.minimize or status in (exits.USAGE, exits.ENVIRONMENT):
         return status
     if status == 0:
         say(f"the {label(o).split()[0]} passes: nothing to minimize")
@@ -568,10 +566,3 @@ def main(argv):
     if o.report and info:
         print(markdown(o, description, info, max(o.tail, 30)))
     return status
-
-
-def entry(argv):
-    try:
-        return main(argv)
-    except KeyboardInterrupt:
-        return 130

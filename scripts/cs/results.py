@@ -1,5 +1,5 @@
-"""Result lines (JSON Lines, one object per seed): validating, reading with bounds, and
-writing under a lock.
+"""Result lines (JSON Lines, one object per seed): what one is (validate), and reading a
+simulator's line (the files are written by cs.jsonl, read by cs.aggregate).
 
 A result line is what `client-sessions-sim --json` prints for a seed, or what scripts/sweep
 writes for a seed whose process died or hung, plus the sweep's "sweep" and "run" records.
@@ -7,22 +7,14 @@ validate() checks every field a reader relies on, with its type and range; a lin
 fails is malformed: counted, shown with the reason, and skipped, never a crash.
 """
 
-import errno
-import fcntl
 import json
 import math
-import os
 import re
 
 U64_MAX = (1 << 64) - 1
 MAX_LINE_BYTES = 1 << 20  # a result line is about 1.5 KB; a longer one is not one
-SKIP_MAX_BYTES = 64 << 20  # past this, an over-long line ends the reading of its file
 DURATION_MAX_MS = 1e9     # eleven days: anything longer is not a measured run time
 TEXT_MAX = 1 << 16
-
-
-class InputTooLarge(Exception):
-    """The input is larger than the reader was allowed to read."""
 
 
 def _int(value, low=0, high=U64_MAX):
@@ -42,15 +34,38 @@ def _optional(line, key, check):
     return key not in line or line[key] is None or check(line[key])
 
 
+COUNT_MAX = (1 << 63) - 1
+
+
 def _counts(value):
-    return isinstance(value, dict) and all(
-        _text(k, 64) and _int(v, 0, (1 << 63) - 1) for k, v in value.items())
+    """An object of counts: names (at most 64 characters) to integers in 0..2^63-1. (A loop
+    of its own: a night holds millions of these objects.)"""
+    if not isinstance(value, dict):
+        return False
+    for k, v in value.items():
+        if type(k) is not str or len(k) > 64 or type(v) is not int or not 0 <= v <= COUNT_MAX:
+            return False
+    return True
 
 
 def _config(value):
-    return isinstance(value, dict) and all(
-        _text(k, 64) and (isinstance(v, bool) or _int(v) or _text(v, 64))
-        for k, v in value.items())
+    """A configuration: names (at most 64 characters) to a flag, an integer in 0..2^64-1
+    or a string of at most 64 characters."""
+    if not isinstance(value, dict):
+        return False
+    for k, v in value.items():
+        if type(k) is not str or len(k) > 64:
+            return False
+        kind = type(v)
+        if kind is int:
+            if not 0 <= v <= U64_MAX:
+                return False
+        elif kind is str:
+            if len(v) > 64:
+                return False
+        elif kind is not bool:
+            return False
+    return True
 
 
 def _failure(value):
@@ -131,136 +146,16 @@ def signature(line):
     return (line.get("failure") or {}).get("signature") or line.get("outcome")
 
 
-class Budget:
-    """How many bytes all the files of one reader may hold together."""
-
-    def __init__(self, limit):
-        self.limit, self.used = limit, 0
-
-    def spend(self, size, path):
-        self.used += size
-        if self.limit is not None and self.used > self.limit:
-            raise InputTooLarge(f"{path}: the input is larger than {self.limit} bytes in all")
-
-
-def read(path, budget=None, max_line=MAX_LINE_BYTES):
-    """Yields (line number, result or None, reason or None) for each non-blank line of path,
-    reading at most max_line bytes of a line (a longer one is malformed and skipped; one
-    longer than SKIP_MAX_BYTES ends the file: what follows is not JSON Lines, as in
-    /dev/zero) and spending every byte read from budget (InputTooLarge when it runs out).
-    OSError when the file cannot be read."""
-    budget = budget or Budget(None)
-    with open(path, "rb") as f:
-        number = 0
-        while True:
-            raw = f.readline(max_line + 1)
-            if not raw:
-                return
-            number += 1
-            budget.spend(len(raw), path)
-            if len(raw) > max_line and not raw.endswith(b"\n"):
-                skipped = len(raw)
-                while skipped <= SKIP_MAX_BYTES:  # the rest of an over-long line
-                    rest = f.readline(1 << 20)
-                    budget.spend(len(rest), path)
-                    skipped += len(rest)
-                    if not rest or rest.endswith(b"\n"):
-                        break
-                else:
-                    yield number, None, (f"longer than {SKIP_MAX_BYTES} bytes: not JSON Lines, "
-                                         "the rest of the file was not read")
-                    return
-                yield number, None, f"longer than {max_line} bytes"
-                continue
-            if not raw.strip():
-                continue
-            try:
-                line = json.loads(raw.decode("utf-8"))
-            except UnicodeDecodeError:
-                yield number, None, "not UTF-8"
-                continue
-            except ValueError as error:
-                yield number, None, f"not JSON ({error})"
-                continue
-            reason = validate(line)
-            yield number, (None if reason else line), reason
-
-
-def dumps(line):
-    return json.dumps(line, separators=(",", ":")) + "\n"
-
-
-class Locked(Exception):
-    """Another process holds the output file's lock."""
-
-
-def lock_holder(path):
-    """The pid that holds a lock on path (from /proc/locks), or None."""
+def parse_simulator_line(raw):
+    """The result object of one line of `client-sessions-sim --json` output (bytes or text),
+    or None when the line is not one (not JSON, no integer seed). Bytes that are not UTF-8
+    (a path of the command line echoed in "reproduce") are kept as surrogate escapes: the
+    line is still the seed's result, and the path still names the same file."""
     try:
-        inode = os.stat(path).st_ino
-        with open("/proc/locks", encoding="ascii", errors="replace") as f:
-            for entry in f:
-                fields = entry.split()
-                if "->" in fields:
-                    continue
-                if len(fields) >= 6 and fields[5].rsplit(":", 1)[-1] == str(inode):
-                    return int(fields[4])
-    except (OSError, ValueError):
-        pass
-    return None
-
-
-class Writer:
-    """A result file written by one process at a time: opened without truncating, locked
-    (flock, exclusive, without waiting), then truncated unless appending. Every line is
-    flushed as soon as it is written, so a killed writer loses nothing it wrote."""
-
-    def __init__(self, path, append=False):
-        self.path = path
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as error:
-            os.close(fd)
-            if error.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-                holder = lock_holder(path)
-                raise Locked(f"{path} is being written by another process"
-                             + (f" (pid {holder})" if holder else "")
-                             + "; wait for it to finish, or write to another --out") from None
-            raise
-        self.file = os.fdopen(fd, "r+b")
-        if not append:
-            self.file.truncate(0)
-
-    def read_back(self):
-        """The bytes already in the file (a resumed sweep). A last line without its newline
-        (a writer killed mid-line) is cut off, so that appending starts on a fresh line."""
-        self.file.seek(0)
-        data = self.file.read()
-        cut = data.rfind(b"\n") + 1
-        if cut != len(data):
-            self.file.truncate(cut)
-            data = data[:cut]
-        self.file.seek(0, os.SEEK_END)
-        return data
-
-    def write(self, line):
-        self.file.write(dumps(line).encode())
-        self.file.flush()
-
-    def close(self):
-        self.file.close()  # closing releases the lock
-
-
-class StreamWriter:
-    """Result lines to an already open text stream (standard output), flushed per line."""
-
-    def __init__(self, stream):
-        self.file, self.path = stream, "-"
-
-    def write(self, line):
-        self.file.write(dumps(line))
-        self.file.flush()
-
-    def close(self):
-        self.file.flush()
+        result = json.loads(raw.decode("utf-8", "surrogateescape")
+                            if isinstance(raw, bytes) else raw)
+    except ValueError:
+        return None
+    if not isinstance(result, dict) or not _int(result.get("seed")):
+        return None
+    return result

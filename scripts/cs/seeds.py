@@ -5,12 +5,11 @@ import hashlib
 import os
 import re
 import secrets
-import subprocess
 import sys
 import threading
 import time
 
-from . import ROOT
+from .checkout import git
 
 U64_MAX = (1 << 64) - 1
 
@@ -25,15 +24,6 @@ def parse_seed(text):
     if not 0 <= value <= U64_MAX:
         raise ValueError(text)
     return value
-
-
-def git(*argv):
-    """git's output in this checkout, or None (no git, not a checkout, an error)."""
-    try:
-        done = subprocess.run(["git", "-C", ROOT, *argv], capture_output=True, text=True)
-    except OSError:
-        return None
-    return done.stdout.strip() if done.returncode == 0 else None
 
 
 def resolve_commit(rev):
@@ -80,12 +70,19 @@ def seed_base(text):
 
 def shard_from(shard, shard_count, env=None):
     """(index, count, where it came from) from --shard I/N, Slurm's array variables or a
-    Kubernetes indexed Job; (0, 1, None) when unsharded. ValueError on nonsense."""
+    Kubernetes indexed Job (JOB_COMPLETION_INDEX with --shard-count N or
+    JOB_COMPLETION_COUNT); (0, 1, None) when unsharded. ValueError on an incomplete or
+    impossible specification: a count without an index, a count below 1 or above 2^64 - 1
+    (the stride of the simulator's --seeds), an index not below the count."""
     env = os.environ if env is None else env
+    if shard_count is not None and shard_count < 1:
+        raise ValueError(f"--shard-count {shard_count}: the count of shards is at least 1")
     if shard:
         match = re.fullmatch(r"(\d+)/(\d+)", shard)
         if not match:
             raise ValueError("--shard takes I/N, e.g. 0/4")
+        if shard_count is not None:
+            raise ValueError("--shard I/N gives the count of shards already: no --shard-count")
         index, count, source = int(match[1]), int(match[2]), "--shard"
     elif env.get("SLURM_ARRAY_TASK_ID") and env.get("SLURM_ARRAY_TASK_COUNT"):
         try:
@@ -93,18 +90,33 @@ def shard_from(shard, shard_count, env=None):
             count, source = int(env["SLURM_ARRAY_TASK_COUNT"]), "SLURM_ARRAY_TASK_ID"
         except ValueError:
             raise ValueError("SLURM_ARRAY_TASK_* must be integers") from None
-    elif env.get("JOB_COMPLETION_INDEX"):
+        if shard_count is not None and shard_count != count:
+            raise ValueError(f"--shard-count {shard_count} disagrees with "
+                             f"SLURM_ARRAY_TASK_COUNT={count}")
+    elif "JOB_COMPLETION_INDEX" in env:
+        text = env["JOB_COMPLETION_INDEX"]
         try:
-            count = shard_count or int(env.get("JOB_COMPLETION_COUNT", "0"))
-            index, source = int(env["JOB_COMPLETION_INDEX"]), "JOB_COMPLETION_INDEX"
+            index, source = int(text), "JOB_COMPLETION_INDEX"
         except ValueError:
-            raise ValueError("JOB_COMPLETION_INDEX/COUNT must be integers") from None
+            raise ValueError(f"JOB_COMPLETION_INDEX={text!r} is not an integer") from None
+        try:
+            count = shard_count or int(env.get("JOB_COMPLETION_COUNT") or "0")
+        except ValueError:
+            raise ValueError("JOB_COMPLETION_COUNT must be an integer") from None
         if count == 0:
             raise ValueError("JOB_COMPLETION_INDEX is set: give --shard-count N "
                              "or JOB_COMPLETION_COUNT")
+    elif shard_count is not None:
+        raise ValueError(f"--shard-count {shard_count} needs a shard index: "
+                         "JOB_COMPLETION_INDEX (a Kubernetes Indexed Job) is not set; for "
+                         "one machine's share give --shard I/N, for every shard at once "
+                         "--parallel-hosts FILE")
     else:
         return 0, 1, None
-    if count < 1 or not 0 <= index < count:
+    if count < 1 or count > U64_MAX:
+        raise ValueError(f"shard {index}/{count} ({source}): the count must be in 1..2^64-1 "
+                         "(the stride between a shard's seeds)")
+    if not 0 <= index < count:
         raise ValueError(f"shard {index}/{count} ({source}) is not in 0..count-1")
     return index, count, source
 

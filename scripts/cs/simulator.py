@@ -7,7 +7,8 @@ else: `client-sessions-sim --params-json` prints it and params() reads it from t
 
 import json
 import shlex
-import subprocess
+
+from . import process
 
 CATEGORIES = {"shape", "workload", "fault"}
 UNITS = {"count", "bytes", "ops", "per-mille"}
@@ -66,11 +67,12 @@ def _check(table):
 def params(sim):
     """Params of the simulator binary sim (runs `sim --params-json`)."""
     try:
-        done = subprocess.run([sim, "--params-json"], capture_output=True, text=True,
-                              timeout=60)
-    except (OSError, subprocess.TimeoutExpired) as error:
+        done = process.run([sim, "--params-json"], errors="replace", timeout=60)
+    except OSError as error:
         raise SimulatorError(f"cannot run {sim} --params-json: {error}") from None
     try:
+        if done.timed_out:
+            raise ValueError("no answer in 60 s")
         if done.returncode != 0:
             raise ValueError(f"exit status {done.returncode}: {done.stderr.strip()[-300:]}")
         table = json.loads(done.stdout)

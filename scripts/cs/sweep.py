@@ -14,21 +14,22 @@ import os
 import re
 import selectors
 import shlex
+import shutil
 import signal
 import socket
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 
-from . import EXIT_COVERAGE, EXIT_ENVIRONMENT, EXIT_FAILURES, EXIT_OK, EXIT_USAGE, ROOT
-from . import builds, results, seeds, signatures, simulator
+from . import ROOT, builds, jsonl, outputs, process, results, seeds, signatures, simulator
+from .exits import COVERAGE, ENVIRONMENT, FAILED, OK, USAGE
 
 HOST = socket.gethostname()
 DEFAULT_SECONDS = 60
 DEFAULT_SEED_TIMEOUT = 60.0
 DEFAULT_CHUNK = 32
+MAX_PARALLEL_SHARDS = 1 << 16
 STDERR_KEPT = 1 << 20
 # What makes result lines part of one sweep (scripts/report groups by the same fields).
 SWEEP_KEY = ("seed_base", "seed_base_spec", "selection", "sim_args")
@@ -56,17 +57,30 @@ before the first seed:
   parallel' for --parallel-hosts), the release simulator is built, and the simulator
   checks the --sim-arg flags against every configuration the seeds can draw (and the
   memory a run needs against its --memory-max): a bad flag stops the sweep before any
-  seed, never partway through the range.
+  seed, never partway through the range. --sim-arg never carries a flag that selects
+  seeds (--seed, --seeds, --stride, --entropy), changes the output the sweep reads
+  (--json, --quiet, --trace) or a mode (--check-determinism, --bench, --bench-seconds,
+  --params-json, --dry-run, --help, --version), in any form (--seed=5, --see 5, -h).
+  A sweep that ran no seed at all (a --time too short) is an error (exit 2).
 
 the results file:
-  --out FILE is locked while the sweep writes it: a second sweep given the same file
-  refuses at once (exit 4) and names the process that holds it. Every line is
-  written and flushed as soon as its seed is done.
+  --out FILE is checked, opened and locked before the build: a second sweep given the
+  same file refuses at once (exit 4) and names the process that holds it; a missing
+  directory, a read-only file system or a FIFO that nobody reads is refused before any
+  seed. FILE is emptied when the seeds start. Every line is written whole as soon as its
+  seed is done; a write that fails (a full disk) is taken back, so FILE ends with a
+  complete line, and the sweep stops (exit 4) with the command that resumes. A FIFO, a
+  device (/dev/null) or /dev/stdout is written through as a stream (with standard output
+  the summary goes to standard error); a stream cannot be resumed.
   --resume FILE        continue an interrupted sweep: the seeds already in FILE are
                        skipped and the rest appended, so that FILE ends as an
                        uninterrupted sweep's would (durations aside). Give the same
                        selection and --seed-base (the interrupted sweep prints the
-                       exact command); FILE must hold only that sweep's lines.
+                       exact command); FILE must hold only that sweep's lines. Every
+                       line is checked first: a file with a malformed line or a line of
+                       another sweep is refused (exit 2) and left as it was; then half a
+                       last line (a kill mid-write) is cut off. Duplicate seed lines and
+                       lines of another commit are reported once.
   SIGINT or SIGTERM    stops the sweep: the simulators are killed, the summary so far
                        and the command that resumes are printed, exit 130 / 143. A
                        simulator that either signal stops (scancel and a kill of the
@@ -85,6 +99,9 @@ and their union is the unsharded sweep):
     SLURM_ARRAY_TASK_ID (minus SLURM_ARRAY_TASK_MIN, default 0) and SLURM_ARRAY_TASK_COUNT
     JOB_COMPLETION_INDEX (Kubernetes indexed Job) with --shard-count N
                          or JOB_COMPLETION_COUNT
+  --shard-count N without JOB_COMPLETION_INDEX (or --parallel-hosts), a count below 1 or
+  above 2^64 - 1, and a shard that holds no seed of the selection are errors (exit 2):
+  a machine must never run the whole range believing it runs its share.
   concatenate the shards' --out files for the whole sweep.
   --parallel-hosts FILE  run every shard with GNU parallel: FILE has one ssh login a
                        line (':' is this machine, 'N/login' runs N shards at once there,
@@ -92,16 +109,18 @@ and their union is the unsharded sweep):
                        Remote hosts need this checkout at the same path (or
                        --remote-root DIR), and with --sim PATH that binary at PATH;
                        a login may be a whole ssh command ('ssh -p 2222 user@host').
+                       A line that is none of these is an error naming the line.
                        The shards' JSON Lines come back to --out.
 
 exit status:
   0    every seed passed and every scenario kind happened at least once
   1    a seed failed (check failure, abort, timeout, nondeterminism)
-  2    usage error (including simulator flags the simulator rejects)
+  2    usage error (including simulator flags the simulator rejects, a refused --resume
+       file, and a sweep that ran no seed)
   3    no failure, but a scenario kind never happened (use --allow-missing-scenarios
        for deliberately narrow sweeps)
   4    build or environment error (a missing tool that could not be installed, a
-       locked or unwritable --out)
+       locked or unwritable --out, a full disk)
   130, 143  interrupted by SIGINT, SIGTERM (the summary so far and the resume command
        are printed)
 
@@ -118,7 +137,7 @@ examples:
 class SweepError(Exception):
     """Stops the sweep with an exit status and a message."""
 
-    def __init__(self, message, status=EXIT_ENVIRONMENT):
+    def __init__(self, message, status=ENVIRONMENT):
         super().__init__(message)
         self.status = status
 
@@ -173,7 +192,45 @@ def parse_args(argv):
     return args
 
 
+# Simulator flags that --sim-arg must not carry: the sweep chooses the seeds and reads the
+# simulator's JSON itself, and a mode flag makes it something other than a run of a seed.
+SIM_FLAGS_REFUSED = {
+    "seed": "selection", "seeds": "selection", "stride": "selection", "entropy": "selection",
+    "json": "output", "quiet": "output", "trace": "output",
+    "check-determinism": "mode", "bench": "mode", "bench-seconds": "mode",
+    "params-json": "mode", "dry-run": "mode", "help": "mode", "version": "mode",
+}
+WHY_REFUSED = {
+    "selection": "the sweep selects the seeds itself (--seeds, --from/--to, --time, "
+                 "--seed-base, --shard)",
+    "output": "the sweep reads the simulator's --json lines itself (a trace of one seed: "
+              "scripts/repro SEED)",
+    "mode": "it makes the simulator do something other than run a seed",
+}
+
+
+def refused_sim_arg(arg):
+    """Why the --sim-arg `arg` is refused, or None. A long flag counts in every form the
+    simulator may take it: --flag, --flag=value, and an abbreviation (--see, --dry) as
+    getopt_long accepts; short options (-h) are refused too."""
+    if re.fullmatch(r"-[A-Za-z?].*", arg):
+        return "a short option; give the simulator's long flags (--name)"
+    match = re.fullmatch(r"--([^=]+)(=.*)?", arg, re.S)
+    if not match:
+        return None
+    name = match[1]
+    hits = sorted(flag for flag in SIM_FLAGS_REFUSED if flag.startswith(name))
+    if not hits:
+        return None
+    flag = name if name in SIM_FLAGS_REFUSED else hits[0]
+    return f"--{flag}: {WHY_REFUSED[SIM_FLAGS_REFUSED[flag]]}"
+
+
 def validate(args):
+    for arg in args.sim_arg:
+        why = refused_sim_arg(arg)
+        if why:
+            raise ValueError(f"--sim-arg {arg!r} is refused ({why}); nothing ran")
     if (args.first is None) != (args.last is None):
         raise ValueError("--from and --to go together")
     if args.first is not None and args.seeds is not None:
@@ -207,9 +264,17 @@ def validate(args):
         if args.parallel_hosts:
             raise ValueError("--resume does not work with --parallel-hosts (the hosts cannot "
                              "see FILE): resume each shard with --shard I/N instead")
-        if not os.path.isfile(args.resume):
-            raise ValueError(f"--resume {args.resume}: no such file (a new sweep writes --out "
-                             "FILE)")
+        found = outputs.kind(args.resume)
+        if found == "missing":
+            raise ValueError(f"--resume {outputs.shown(args.resume)}: no such file (a new "
+                             "sweep writes --out FILE)")
+        if found == "directory":
+            raise ValueError(f"--resume {outputs.shown(args.resume)} is a directory, not a "
+                             "results file")
+        if found != "regular":
+            raise ValueError(f"--resume {outputs.shown(args.resume)} is a "
+                             f"{outputs.KIND_NAMES[found]}, not a results file: a sweep can "
+                             "only resume a regular file")
         args.out = args.resume
     args.out = args.out or "sweep-results.jsonl"
     if args.sim is not None and not os.access(args.sim, os.X_OK):
@@ -226,8 +291,9 @@ def validate(args):
         if args.out == "-":
             raise ValueError("--parallel-hosts needs --out FILE")
         args.hosts = read_hosts(args.parallel_hosts)
-        if args.shard_count is not None and args.shard_count < 1:
-            raise ValueError("--shard-count must be at least 1")
+        if args.shard_count is not None and not 1 <= args.shard_count <= MAX_PARALLEL_SHARDS:
+            raise ValueError(f"--shard-count with --parallel-hosts is one GNU parallel job a "
+                             f"shard: 1..{MAX_PARALLEL_SHARDS}")
         args.shards = args.shard_count or sum(slots for _, slots in args.hosts)
         args.shard_index, args.shard_count, args.shard_source = 0, 1, None
     else:
@@ -235,12 +301,28 @@ def validate(args):
             args.shard, args.shard_count)
     if args.resume and args.out == "-":
         raise ValueError("--resume needs a file")
+    total = selection_size(args)
+    if total is not None and args.parallel_hosts and args.shards > total:
+        raise ValueError(f"{args.shards} shards for {total} seeds: some would run nothing; "
+                         "give a smaller --shard-count")
+    if total is not None and args.shard_index >= total:
+        raise ValueError(f"shard {args.shard_index}/{args.shard_count} of {total} seeds holds "
+                         "no seed: a sweep that runs nothing checks nothing; use fewer "
+                         "shards")
+    args.summary_to_stderr = args.out == "-" or outputs.same_as_stdout(args.out)
     args.selection = seeds.selection(args.first, args.last, args.seeds, args.time)
     args.record = {"seed_base": args.seed_base, "seed_base_spec": args.seed_base_spec,
                    "commit": args.commit, "date": args.date, "selection": args.selection,
                    "sim_args": args.sim_arg}
     if args.sim:
         args.record["sim"] = os.path.abspath(args.sim)
+
+
+def selection_size(args):
+    """How many seeds the selection holds (before sharding), or None for --time alone."""
+    if args.first is not None:
+        return args.last - args.first + 1
+    return args.seeds
 
 
 def make_seeds(args, done=()):
@@ -305,10 +387,12 @@ def check_sim_args(sim, args):
     memory), once, before any seed runs."""
     start = args.first if args.first is not None else args.seed_base
     try:
-        done = subprocess.run([sim, "--dry-run", "--seed", str(start), *args.sim_arg],
-                              capture_output=True, text=True, timeout=120)
-    except (OSError, subprocess.TimeoutExpired) as error:
+        done = process.run([sim, "--dry-run", "--seed", str(start), *args.sim_arg],
+                           timeout=120, errors="replace")
+    except OSError as error:
         raise SweepError(f"cannot run the simulator {sim}: {error}") from None
+    if done.timed_out:
+        raise SweepError(f"the simulator {sim} did not answer --dry-run in 120 s")
     if done.returncode == 0:
         return
     if "'--dry-run'" in done.stderr:
@@ -316,7 +400,7 @@ def check_sim_args(sim, args):
               "per seed", file=sys.stderr)
         return
     message = done.stderr.strip() or f"exit status {done.returncode}"
-    status = EXIT_USAGE if done.returncode == EXIT_USAGE else EXIT_ENVIRONMENT
+    status = USAGE if done.returncode == USAGE else ENVIRONMENT
     raise SweepError(f"the simulator rejects the flags {shlex.join(args.sim_arg) or '(none)'}"
                      f" before any seed ran:\n{message}", status)
 
@@ -355,9 +439,9 @@ class Sweep:
                                  "elapsed_s": round(time.monotonic() - self.started, 3)}
             try:
                 self.writer.write(result)
-            except OSError as error:
-                raise SweepError(f"cannot write {self.writer.path}: "
-                                 f"{error.strerror or error}") from None
+            except jsonl.WriteError as error:
+                raise SweepError(f"{error}; the line of seed 0x{result['seed']:x} is not in "
+                                 "it and not counted") from None
             self.results.append(compact(result))
             self.done += 1
             self.failed += result.get("outcome") != "ok"
@@ -377,11 +461,11 @@ class Sweep:
             self.seeds.stop()
         with self.lock:
             processes = list(self.processes)
-        for process in processes:
+        for child in processes:
             # GNU parallel (and the shard sweeps it runs) stop on SIGTERM, killing their
             # own simulators; a simulator is killed outright.
-            kill_group(process, signal.SIGTERM if process.args[0] == "parallel"
-                       else signal.SIGKILL)
+            process.kill_group(child, signal.SIGTERM if child.args[0] == "parallel"
+                               else signal.SIGKILL)
 
     def command(self, first, count, stride):
         last = first + (count - 1) * stride
@@ -392,52 +476,50 @@ class Sweep:
         first, count, stride = chunk
         expected = [first + i * stride for i in range(count)]
         try:  # its own session: a terminal's ^C reaches the sweep, which stops it
-            process = subprocess.Popen(self.command(first, count, stride),
-                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                       stdin=subprocess.DEVNULL, start_new_session=True,
-                                       env=self.env)
+            child = process.spawn(self.command(first, count, stride), stdout=process.PIPE,
+                                  stderr=process.PIPE, env=self.env)
         except OSError as error:
             raise SweepError(f"cannot run the simulator {self.sim}: {error}") from None
         with self.lock:
-            self.processes.add(process)
+            self.processes.add(child)
         if self.halted:
-            kill_group(process, signal.SIGKILL)
+            process.kill_group(child)
         try:
-            reported, timed_out, stderr = self.collect(process)
+            reported, timed_out, stderr = self.collect(child)
         finally:
             with self.lock:
-                self.processes.discard(process)
+                self.processes.discard(child)
         if self.halted:
             return  # interrupted: the unfinished seeds are not results
-        if not timed_out and -process.returncode in STOP_SIGNALS:
+        if not timed_out and -child.returncode in STOP_SIGNALS:
             # Stopped from outside, not failed: scancel, or a kill of the whole process
             # tree, signals every process at once, and the simulator may die before the
             # sweep handles its own copy of the signal. Stop as if the sweep had it.
-            name = signal.Signals(-process.returncode).name
+            name = signal.Signals(-child.returncode).name
             print(f"sweep: the simulator of seeds from 0x{first:x} was stopped by {name}: "
                   f"stopping the sweep", file=sys.stderr)
-            self.interrupt(-process.returncode)
+            self.interrupt(-child.returncode)
             return
         missing = [seed for seed in expected if seed not in reported]
         if not missing:
             return
         if timed_out:
             self.record(self.timeout_result(missing[0], stderr))
-        elif process.returncode == EXIT_USAGE:
+        elif child.returncode == USAGE:
             raise SweepError(f"the simulator refused seed 0x{missing[0]:x} (exit 2):\n"
-                             f"{stderr.strip()}", EXIT_USAGE)
+                             f"{stderr.strip()}", USAGE)
         else:  # the process died at the first missing seed; the rest never ran
-            self.record(self.abort_result(missing[0], process.returncode, stderr))
+            self.record(self.abort_result(missing[0], child.returncode, stderr))
         for run in runs(missing[1:], stride):
             seeds_.give_back(run)
 
-    def collect(self, process):
+    def collect(self, child):
         """Records each result line as the simulator prints it. Returns (the seeds
         reported, whether a seed timed out, the end of its standard error)."""
         timeout = self.args.seed_timeout
         selector = selectors.DefaultSelector()
-        selector.register(process.stdout, selectors.EVENT_READ, "out")
-        selector.register(process.stderr, selectors.EVENT_READ, "err")
+        selector.register(child.stdout, selectors.EVENT_READ, "out")
+        selector.register(child.stderr, selectors.EVENT_READ, "err")
         pending, stderr, reported = b"", bytearray(), set()
         deadline = time.monotonic() + timeout
         timed_out = False
@@ -457,7 +539,7 @@ class Sweep:
                     else:
                         *lines, pending = (pending + data).split(b"\n")
                         for raw in lines:
-                            result = parse_result(raw)
+                            result = results.parse_simulator_line(raw)
                             if result is not None:
                                 reported.add(result["seed"])
                                 self.record(result)
@@ -465,17 +547,17 @@ class Sweep:
         finally:
             selector.close()
             if timed_out or self.halted:
-                kill_group(process, signal.SIGKILL)
-            process.wait()
-            process.stdout.close()
-            process.stderr.close()
+                process.kill_group(child)
+            child.wait()
+            child.stdout.close()
+            child.stderr.close()
         return reported, timed_out, stderr.decode(errors="replace")
 
     def reproduce(self, seed):
         return simulator.command([self.sim, "--seed", f"0x{seed:016x}", *self.args.sim_arg])
 
     def abort_result(self, seed, returncode, stderr):
-        code = returncode if returncode >= 0 else 128 - returncode
+        code = process.exit_status(returncode)
         return {"seed": seed, "seed_hex": f"0x{seed:016x}", "outcome": "abort", "exit_code": code,
                 "failure": {"signature": signatures.abort_signature(stderr, code),
                             "message": stderr[-2000:]},
@@ -503,13 +585,6 @@ class Sweep:
             self.halt()
 
 
-def kill_group(process, signum):
-    try:
-        os.killpg(process.pid, signum)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
 def runs(seeds_, stride):
     """Chunks (first, count, stride) of consecutive (by stride) seeds."""
     out = []
@@ -519,16 +594,6 @@ def runs(seeds_, stride):
         else:
             out.append([seed, 1])
     return [(first, count, stride) for first, count in out]
-
-
-def parse_result(raw):
-    try:
-        result = json.loads(raw)
-    except ValueError:
-        return None
-    if not isinstance(result, dict) or not isinstance(result.get("seed"), int):
-        return None
-    return result
 
 
 def compact(result):
@@ -561,50 +626,102 @@ def progress(sweep, seeds_, final=False):
 
 
 def open_writer(args):
-    if args.out == "-":
-        return results.StreamWriter(sys.stdout)
+    """The --out file, checked, opened and locked (not emptied yet); SweepError (exit 4)
+    when it cannot be written or another sweep holds it."""
     try:
-        return results.Writer(args.out, append=bool(args.resume))
-    except results.Locked as error:
+        return jsonl.Writer(args.out, "--out")
+    except (jsonl.Locked, outputs.OutputError) as error:
         raise SweepError(str(error)) from None
-    except OSError as error:
-        raise SweepError(f"cannot write {args.out}: {error.strerror}") from None
 
 
-def read_previous(args, writer):
-    """The compact results already in the --resume file; SweepError when it holds lines
-    that are malformed or belong to another sweep."""
-    data = writer.read_back()
-    previous, seen = [], set()
-    mine = {key: args.record[key] for key in SWEEP_KEY}
-    for number, text in enumerate(data.split(b"\n"), 1):
+class Previous:
+    """What a --resume file holds, checked line by line (see read_previous)."""
+
+    def __init__(self, args):
+        self.args = args
+        self.mine = {key: args.record[key] for key in SWEEP_KEY}
+        self.results, self.seen = [], {}
+        self.duplicates = []      # (seed, line number, first line number)
+        self.differing = []       # duplicates whose outcome or trace hash differ
+        self.commits = {}         # another commit -> lines that carry it
+        self.date = None
+
+    def check(self, number, text, partial):
+        args = self.args
         if not text.strip():
-            continue
+            return
         try:
             line = json.loads(text)
         except ValueError:
             line = None
         reason = results.validate(line) if line is not None else "not JSON"
         if reason:
-            raise SweepError(f"--resume {args.out}: line {number} is malformed ({reason}); "
-                             "remove it and resume again", EXIT_USAGE)
+            if partial:
+                raise jsonl.Malformed(reason)
+            raise SweepError(f"--resume {outputs.shown(args.out)}: line {number} is malformed "
+                             f"({reason}); remove it and resume again (the file was not "
+                             "changed)", USAGE)
         record = line.get("sweep") or {}
         theirs = {key: record.get(key) for key in SWEEP_KEY}
-        if theirs != mine:
-            differ = ", ".join(f"{k} {theirs[k]!r} (this sweep: {mine[k]!r})"
-                               for k in SWEEP_KEY if theirs[k] != mine[k])
-            raise SweepError(f"--resume {args.out}: line {number} is from another sweep: "
-                             f"{differ}; give the same selection, --seed-base and --sim-arg",
-                             EXIT_USAGE)
-        if record.get("date"):
-            args.record["date"] = record["date"]  # the sweep's date is when it started
+        if theirs != self.mine:
+            differ = ", ".join(f"{k} {theirs[k]!r} (this sweep: {self.mine[k]!r})"
+                               for k in SWEEP_KEY if theirs[k] != self.mine[k])
+            raise SweepError(f"--resume {outputs.shown(args.out)}: line {number} is from "
+                             f"another sweep: {differ}; give the same selection, --seed-base "
+                             "and --sim-arg (the file was not changed)", USAGE)
+        if record.get("date") and self.date is None:
+            self.date = record["date"]  # the sweep's date is when it started
         if record.get("commit") and args.commit and record["commit"] != args.commit:
-            print(f"sweep: warning: {args.out} was started at commit {record['commit']}, "
-                  f"this is {args.commit}", file=sys.stderr)
-        if line["seed"] not in seen:
-            seen.add(line["seed"])
-            previous.append(compact(line))
-    return previous
+            self.commits[record["commit"]] = self.commits.get(record["commit"], 0) + 1
+        seed = line["seed"]
+        if seed in self.seen:
+            first_number, first = self.seen[seed]
+            self.duplicates.append((seed, number, first_number))
+            if (line.get("outcome"), line.get("trace_hash")) != first:
+                self.differing.append(seed)
+            return
+        self.seen[seed] = (number, (line.get("outcome"), line.get("trace_hash")))
+        self.results.append(compact(line))
+
+    def warn(self, writer):
+        """What the sweep says once about the file, before it resumes."""
+        out = outputs.shown(self.args.out)
+        for commit, count in self.commits.items():
+            print(f"sweep: warning: {count} line(s) of {out} were written at commit {commit}, "
+                  f"this is {self.args.commit}", file=sys.stderr)
+        if self.duplicates:
+            shown = ", ".join(f"0x{seed:x} (line {number}, first on line {first})"
+                              for seed, number, first in self.duplicates[:5])
+            more = (f" and {len(self.duplicates) - 5} more" if len(self.duplicates) > 5
+                    else "")
+            print(f"sweep: warning: {out} holds {len(self.duplicates)} duplicate line(s) of "
+                  f"seeds it already has: {shown}{more}; each seed counts once (its first "
+                  "line), the file keeps them all", file=sys.stderr)
+            if self.differing:
+                print(f"sweep: warning: {len(self.differing)} of those duplicates differ from "
+                      f"their seed's first line in outcome or trace hash (nondeterminism, or "
+                      f"lines of two builds): "
+                      f"{', '.join(f'0x{s:x}' for s in self.differing[:8])}", file=sys.stderr)
+        if writer.tail:
+            what, number, size = writer.tail
+            if what == "cut":
+                print(f"sweep: {out}: line {number}, without its newline, was half a line "
+                      f"({size} bytes, a writer killed mid-line): cut off", file=sys.stderr)
+            else:
+                print(f"sweep: {out}: line {number} had no newline: completed",
+                      file=sys.stderr)
+
+
+def read_previous(args, writer):
+    """The compact results already in the --resume file, each seed once. SweepError (exit 2)
+    when it holds a line that is malformed or belongs to another sweep: the file is then
+    left as it was. Only an accepted file loses half a last line (see jsonl.Writer)."""
+    previous = Previous(args)
+    writer.resume(previous.check)
+    if previous.date:
+        args.record["date"] = previous.date
+    previous.warn(writer)
+    return previous.results
 
 
 def run(args, sim, writer, previous):
@@ -654,25 +771,46 @@ def handle_signals(sweep):
 
 # ---- GNU parallel: shards across hosts ----
 
+# One ssh login as GNU parallel takes it, the subset a sweep uses: ':' (this machine), or
+# [ssh command ][user@]host[:port], host a name, an IPv4 address or [an IPv6 address].
+LOGIN = re.compile(r"(?:(?P<command>\S(?:.*\S)?)\s+)?(?:[^\s@,/:]+@)?"
+                   r"(?:[A-Za-z0-9_][-A-Za-z0-9._]*|\[[0-9A-Fa-f:.]+\])(?::\w+)?")
+LOGIN_FORMS = ("':' for this machine, [user@]host[:port], 'N/LOGIN' for N shards at once "
+               "there, or a whole ssh command such as 'ssh -p 2222 user@host'")
+
+
 def read_hosts(path):
-    """[(ssh login, shard slots)] from a --parallel-hosts file; duplicates add up."""
+    """[(ssh login, shard slots)] from a --parallel-hosts file; duplicates add up. ValueError
+    naming the line for one GNU parallel would misread."""
     try:
         with open(path, encoding="utf-8") as f:
             lines = f.read().splitlines()
+    except UnicodeDecodeError:
+        raise ValueError(f"--parallel-hosts {outputs.shown(path)} is not UTF-8 text") from None
     except OSError as error:
-        raise ValueError(f"--parallel-hosts: {error}") from None
+        raise ValueError(f"--parallel-hosts {outputs.shown(path)}: "
+                         f"{outputs.reason(error)}") from None
     hosts = {}
-    for line in lines:
+    for number, line in enumerate(lines, 1):
         line = line.split("#", 1)[0].strip()
         if not line:
             continue
         match = re.fullmatch(r"(\d+)/(.+)", line)
         slots, login = (int(match[1]), match[2].strip()) if match else (1, line)
+        where = f"--parallel-hosts {outputs.shown(path)}:{number}: {line!r}"
         if slots < 1:
-            raise ValueError(f"--parallel-hosts: {line!r} has no slots")
+            raise ValueError(f"{where} has no slots")
+        if login != ":":
+            form = LOGIN.fullmatch(login)
+            if "," in login or not form:
+                raise ValueError(f"{where} is not an ssh login: one a line, {LOGIN_FORMS}")
+            command = form["command"]
+            if command and not shutil.which(command.split()[0]):
+                raise ValueError(f"{where}: the ssh command {command.split()[0]!r} is not "
+                                 "an executable on PATH")
         hosts[login] = hosts.get(login, 0) + slots
     if not hosts:
-        raise ValueError(f"--parallel-hosts: {path} names no host")
+        raise ValueError(f"--parallel-hosts: {outputs.shown(path)} names no host")
     return list(hosts.items())
 
 
@@ -717,19 +855,18 @@ def run_parallel(args, sim, writer):
                    "--line-buffer", shard_command(args, sim), ":::",
                    *map(str, range(args.shards))]
         with open(errors, "w+", encoding="utf-8") as err, handle_signals(sweep):
-            process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=err, text=True,
-                                       stdin=subprocess.DEVNULL, start_new_session=True)
+            child = process.spawn(command, stdout=process.PIPE, stderr=err, text=True)
             with sweep.lock:
-                sweep.processes.add(process)
+                sweep.processes.add(child)
             last = time.monotonic()
-            for line in process.stdout:
-                result = parse_result(line)
+            for line in child.stdout:
+                result = results.parse_simulator_line(line)
                 if result is not None:
                     sweep.record(result, annotate=False)
                 if not args.quiet and time.monotonic() - last >= 10:
                     progress(sweep, seeds_)
                     last = time.monotonic()
-            process.wait()
+            child.wait()
             err.seek(0)
             stderr = err.read()
         if not args.quiet:
@@ -787,11 +924,11 @@ def summarize(args, sweep, interrupted=None):
     if interrupted:
         return interrupted
     if failures:
-        return EXIT_FAILURES
+        return FAILED
     if missing and not args.allow_missing_scenarios:
         print(f"sweep: scenario kinds never seen: {', '.join(missing)}")
-        return EXIT_COVERAGE
-    return EXIT_OK
+        return COVERAGE
+    return OK
 
 
 def group_failures(failures):
@@ -836,27 +973,35 @@ def print_coverage(results_):
     return [kind for kind, total in totals.items() if total == 0]
 
 
-def interrupted_note(args, sweep):
+def next_step(args, writer):
+    """What a person runs after a sweep stopped early: the resume command, or why there is
+    none."""
+    if writer is not None and writer.stream:
+        return (f"sweep: the results went to {writer.name}, which cannot be resumed; rerun "
+                "with --out FILE to be able to resume")
+    if args.parallel_hosts:
+        return (f"sweep: the lines so far are in {outputs.shown(args.out)}; --parallel-hosts "
+                "cannot resume (run the missing shards with --shard I/N)")
+    return f"sweep: resume with: {shlex.join(sweep_argv(args, resume=args.out))}"
+
+
+def interrupted_note(args, sweep, writer):
     name = signal.Signals(sweep.stopping).name
     left = ""
     if sweep.seeds is not None and sweep.seeds.total is not None:
         left = f", {max(sweep.seeds.total - sweep.done, 0)} of the selection left"
     print(f"sweep: interrupted by {name} after {sweep.done} seeds{left}")
-    if args.out == "-":
-        print("sweep: the results went to standard output; rerun with --out FILE to be able "
-              "to resume")
-    elif not args.parallel_hosts:
-        print(f"sweep: resume with: {shlex.join(sweep_argv(args, resume=args.out))}")
-    else:
-        print(f"sweep: the lines so far are in {args.out}; --parallel-hosts cannot resume "
-              "(run the missing shards with --shard I/N)")
+    print(next_step(args, writer))
 
 
 def main(argv):
     args = parse_args(argv)
     writer = None
     sweep = None
+    # With --out - (or /dev/stdout), standard output carries only the JSON Lines.
+    summary = sys.stderr if args.summary_to_stderr else sys.stdout
     try:
+        writer = open_writer(args)  # before any build: a run must be able to keep its lines
         sim = None
         if args.sim:
             # Remote shards get the same path: it must hold the same binary there.
@@ -865,41 +1010,40 @@ def main(argv):
         elif not args.parallel_hosts or all_local(args.hosts):
             sim = builds.release_simulator(args.build_dir, "sweep")
             check_sim_args(sim, args)
-        writer = open_writer(args)
-        previous = read_previous(args, writer) if args.resume else []
+        if args.resume:
+            previous = read_previous(args, writer)
+        else:
+            previous = []
+            writer.start_fresh()
         sweep = (run_parallel(args, sim, writer) if args.parallel_hosts
                  else run(args, sim, writer, previous))
     except builds.BuildError as error:
-        return fail(str(error), EXIT_ENVIRONMENT)
+        return fail(str(error), ENVIRONMENT)
     except SweepError as error:
         sweep = getattr(error, "sweep", None)
         if sweep is not None:
-            with contextlib.redirect_stdout(sys.stderr if args.out == "-" else sys.stdout):
+            with contextlib.redirect_stdout(summary):
                 summarize(args, sweep)
-                print(f"sweep: stopped early; resume with: "
-                      f"{shlex.join(sweep_argv(args, resume=args.out))}")
+                print("sweep: stopped early")
+                print(next_step(args, writer))
         return fail(str(error), error.status)
     finally:
         if writer is not None:
             writer.close()
-    # With --out -, standard output carries only the JSON Lines.
-    with contextlib.redirect_stdout(sys.stderr if args.out == "-" else sys.stdout):
+    with contextlib.redirect_stdout(summary):
         if sweep.stopping is not None:
             status = summarize(args, sweep, interrupted=128 + sweep.stopping)
-            interrupted_note(args, sweep)
+            interrupted_note(args, sweep, writer)
             return status
-        return summarize(args, sweep)
+        status = summarize(args, sweep)
+    if not sweep.results:
+        why = (f"--time {args.time:g} ended before the first seed started" if args.time
+               else "the selection was empty")
+        return fail(f"no seed ran: {why}; a sweep that runs nothing checks nothing"
+                    + (" (give a longer --time)" if args.time else ""), USAGE)
+    return status
 
 
 def fail(message, status):
     print(f"sweep: {message}", file=sys.stderr)
     return status
-
-
-def entry(argv):
-    try:
-        return main(argv)
-    except KeyboardInterrupt:
-        return 130
-    except BrokenPipeError:
-        return EXIT_ENVIRONMENT

@@ -13,7 +13,7 @@ PROGRAM = r'''#!/usr/bin/env python3
 import json, os, sys, time
 SPEC = json.loads(%(spec)r)
 args = sys.argv[1:]
-with open(SPEC["log"], "a") as log:
+with open(SPEC["log"], "a", errors="surrogateescape") as log:
     log.write(json.dumps([sys.argv[0]] + args) + "\n")
 if "--dry-run" in args or "--params-json" in args:
     sys.exit(0)
@@ -52,7 +52,11 @@ for seed in seeds:
         worst = 1
     if trace:
         trace.write(f"config seed=0x{seed:016x} ops=10\nstep 1 FAIL {signature}\n")
-    if "--json" in args:
+    if "--json" in args and SPEC["raw"]:  # as a C program prints it: argv's bytes as they are
+        sys.stdout.buffer.write(json.dumps(line, ensure_ascii=False).encode(
+            "utf-8", "surrogateescape") + b"\n")
+        sys.stdout.flush()
+    elif "--json" in args:
         print(json.dumps(line), flush=True)
     else:
         print(("FAIL" if signature else "ok") + f" seed=0x{seed:016x}", flush=True)
@@ -60,14 +64,16 @@ sys.exit(worst)
 '''
 
 
-def make(directory, name="fake-sim", behaviour=None, delay=0.0):
+def make(directory, name="fake-sim", behaviour=None, delay=0.0, raw=False):
     """Writes the stand-in as directory/name (directories created); returns its path. Its
-    invocations go to path + '.log' (one JSON argv a line), hung pids to path + '.log.hung'."""
+    invocations go to path + '.log' (one JSON argv a line), hung pids to path + '.log.hung'.
+    With raw, its JSON carries the bytes of its command line as they are (as the C
+    simulator's does), not as JSON escapes."""
     os.makedirs(directory, exist_ok=True)
     path = os.path.join(directory, name)
     spec = {"behaviour": {str(k): v for k, v in (behaviour or {}).items()}, "delay": delay,
-            "log": path + ".log"}
-    with open(path, "w") as f:
+            "log": os.fsdecode(path) + ".log", "raw": raw}
+    with open(path, "w", encoding="utf-8", errors="surrogateescape") as f:
         f.write(PROGRAM % {"spec": json.dumps(spec)})
     os.chmod(path, stat.S_IRWXU)
     return path
