@@ -28,7 +28,11 @@
  * (ns per client), the commits of the table in shuffled slot order (every client updated
  * once, in random order, after all registered), so that decode really sorts them; beside
  * them, in the same loop, a memcpy of as many bytes (encode_vs_memcpy) and the checksum of
- * the encoding. The codec loops read the clock once per 8192 clients' worth of work or more,
+ * the encoding. Then a table filled to half its capacity, as a table is until its clients
+ * outnumber its slots (the lowest slots taken, the rest free, so that free slots are encoded
+ * as zeros): its encode (encode_half_full_vs_memcpy, against the same memcpy), its decode
+ * and client_sessions_reset (ns per table; a table's reset is what a failed decode ends
+ * with). The codec loops read the clock once per 8192 clients' worth of work or more,
  * as the operation loops do (one read, about 25 ns, per encode of 7 clients would be half of it).
  *
  * Clients are visited in a random permutation, their ids read from an array laid out in
@@ -461,8 +465,20 @@ static void bench_codec(uint32_t clients_max) {
     client_sessions_encode(f.table, copy_source, size);
     client_sessions *other = NULL;
     if (client_sessions_init(&other, clients_max, 7) != CLIENT_SESSIONS_INIT_OK) exit(1);
-    enum { ENCODE, DECODE, MEMCPY, CHECKSUM, KINDS };
-    double best[KINDS] = {1e30, 1e30, 1e30, 1e30};
+    /* A table holding the first half of the clients, in the lowest slots; and its trailer. */
+    client_sessions *half = NULL;
+    if (client_sessions_init(&half, clients_max, 9) != CLIENT_SESSIONS_INIT_OK) exit(1);
+    for (uint32_t i = 0; i < clients_max / 2; i++) {
+        vsr_header_reply reply = testing_reply(f.clients[i], i + 1, 0);
+        client_sessions_put(half, i + 1, &reply);
+    }
+    uint8_t *half_bytes = alloc_or_die(size);
+    client_sessions_encode(half, half_bytes, size);
+    client_sessions *half_other = NULL;
+    if (client_sessions_init(&half_other, clients_max, 11) != CLIENT_SESSIONS_INIT_OK) exit(1);
+    enum { ENCODE, DECODE, MEMCPY, CHECKSUM, HALF_ENCODE, HALF_DECODE, HALF_RESET, KINDS };
+    double best[KINDS];
+    for (int kind = 0; kind < KINDS; kind++) best[kind] = 1e30;
     /* The clock is read once per batch of rounds: at least OPS_PER_CLOCK_READ clients. */
     /* clients_max >= 1: parse_capacities takes 1 and up. */
     uint64_t batch = OPS_PER_CLOCK_READ / clients_max; // NOLINT(clang-analyzer-core.DivideZero)
@@ -481,6 +497,20 @@ static void bench_codec(uint32_t clients_max) {
                     }
                     if (kind == MEMCPY) memcpy(bytes, copy_source, size);
                     if (kind == CHECKSUM) sink += (uint64_t)vsr_checksum(bytes, size);
+                    if (kind == HALF_ENCODE) client_sessions_encode(half, bytes, size);
+                    if (kind == HALF_DECODE &&
+                        client_sessions_decode(half_other, half_bytes, size).code != VSR_ERROR_OK) {
+                        fprintf(stderr, "bench_table: decode of the half-full table failed\n");
+                        exit(1);
+                    }
+                    if (kind == HALF_RESET) {
+                        /* What is reset is a decoded half-full table, every round. */
+                        if (client_sessions_decode(half_other, half_bytes, size).code !=
+                            VSR_ERROR_OK) {
+                            exit(1);
+                        }
+                        client_sessions_reset(half_other);
+                    }
                     /* The copies are read by nothing the compiler can see: keep them. */
                     __asm__ volatile("" : : "r"(bytes) : "memory");
                 }
@@ -491,6 +521,21 @@ static void bench_codec(uint32_t clients_max) {
             if (per < best[kind]) best[kind] = per;
         }
     }
+    client_sessions_encode(half, bytes, size);
+    if (memcmp(bytes, half_bytes, size) != 0) {
+        fprintf(stderr, "bench_table: the half-full table encodes differently\n");
+        exit(1);
+    }
+    emit_at("encode_half_full_ns_per_table", clients_max, best[HALF_ENCODE] * 1e9, "ns");
+    emit_at("encode_half_full_vs_memcpy", clients_max, best[HALF_ENCODE] / best[MEMCPY], "ratio");
+    emit_at("decode_half_full_ns_per_table", clients_max, best[HALF_DECODE] * 1e9, "ns");
+    /* The reset alone: the decode before it, timed on its own above, taken off. */
+    double reset = best[HALF_RESET] - best[HALF_DECODE];
+    emit_at("reset_half_full_ns_per_table", clients_max, (reset > 0 ? reset : 0) * 1e9, "ns");
+    emit_at("decode_and_reset_half_full_ns_per_table", clients_max, best[HALF_RESET] * 1e9, "ns");
+    free(half_bytes);
+    client_sessions_deinit(half);
+    client_sessions_deinit(half_other);
     double encode_best = best[ENCODE], decode_best = best[DECODE];
     double memcpy_best = best[MEMCPY], checksum_best = best[CHECKSUM];
     if (client_sessions_evictee(other) != client_sessions_evictee(f.table)) {

@@ -77,6 +77,35 @@ CS_INTERNAL const char *cs_checksum_headers_path_name(cs_headers_path path);
 CS_INTERNAL void cs_checksum_headers_with_path(cs_headers_path path, const void *const headers[],
                                                size_t count, vsr_u128 out[]);
 
+/* ---- A trailer chunk: copied, checksummed and added to a stream (the trailer writer) ---- */
+
+/* The ways of doing cs_checksum_chunk, each with results identical bit for bit. */
+typedef enum cs_chunk_path {
+    CS_CHECKSUM_CHUNK_ONE_AFTER_THE_OTHER = 0, /* memcpy, vsr_checksum_stream_add, vsr_checksum */
+    CS_CHECKSUM_CHUNK_VAES256X2,               /* x86-64 VAES with AVX2: one vector, two lanes */
+    CS_CHECKSUM_CHUNK_PATH_COUNT,
+} cs_chunk_path;
+
+/*
+ * Copies bytes[0..size) to out (which must not overlap them), adds them to stream exactly as
+ * vsr_checksum_stream_add(stream, bytes, size) does, and returns vsr_checksum(bytes, size):
+ * what the trailer writer does with each block's body. With a stream of AES-NI on a CPU with
+ * VAES and AVX2, and the stream's buffer empty (every chunk added so far a multiple of 32
+ * bytes, as every trailer chunk but the last is), both checksums and the copy are one pass;
+ * otherwise one after the other, with the stream's implementation.
+ */
+CS_INTERNAL vsr_u128 cs_checksum_chunk(vsr_checksum_stream *stream, void *out, const void *bytes,
+                                       size_t size);
+/* How cs_checksum_chunk works for this stream on this CPU ("vaes256x2", ...). */
+CS_INTERNAL const char *cs_checksum_chunk_path(const vsr_checksum_stream *stream);
+CS_INTERNAL bool cs_checksum_chunk_path_available(cs_chunk_path path);
+CS_INTERNAL const char *cs_checksum_chunk_path_name(cs_chunk_path path);
+/* cs_checksum_chunk on the given path, which must be available (asserted); the fused path
+ * falls back to one after the other when the stream's buffer is not empty. For tests and
+ * benchmarks. */
+CS_INTERNAL vsr_u128 cs_checksum_chunk_with_path(cs_chunk_path path, vsr_checksum_stream *stream,
+                                                 void *out, const void *bytes, size_t size);
+
 /* ---- Header rules (header.c) ---- */
 
 /* vsr_header_reply_validate without its first rule, for a caller that checked the checksum. */

@@ -16,6 +16,7 @@
  * with AVX-512, two with AVX2.
  */
 #include <stdatomic.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "aegis_internal.h"
@@ -613,6 +614,77 @@ static bool vaes256_available(void) {
     }
     return cached == 2;
 }
+
+/* Lane 0 of v stored to bytes (16 bytes). */
+CS_VAES256_INLINE void vaes256_store_lane0(uint8_t *bytes, __m256i v) {
+    aesni_store16(bytes, _mm256_castsi256_si128(v));
+}
+
+/* Lane 0 from lane0 (16 bytes), lane 1 from lane1. */
+CS_VAES256_INLINE __m256i vaes256_load_pair(const uint8_t *lane0, const uint8_t *lane1) {
+    return _mm256_inserti128_si256(_mm256_castsi128_si256(aesni_load16(lane0)), aesni_load16(lane1),
+                                   1);
+}
+
+/*
+ * A trailer chunk (cs_checksum_chunk) in one pass: lane 0 carries the stream of the whole
+ * trailer, lane 1 the chunk's own checksum, from the zero state. Both absorb the same
+ * message blocks, so one vector of AES rounds advances both checksums, at about the cost of
+ * one (the same reason vaes256_checksum_headers runs two headers at once), and each 32 bytes
+ * are stored to the copy as they are loaded. The stream's buffer must be empty: lane 0 then
+ * starts at a block boundary of the stream. A last partial block goes to the stream's buffer,
+ * as vsr_checksum_stream_add leaves it; lane 1 absorbs it zero-padded and finalizes.
+ */
+static CS_VAES256 vsr_u128 vaes256_checksum_chunk(vsr_checksum_stream *stream, uint8_t *out,
+                                                  const uint8_t *bytes, size_t size) {
+    CS_ASSERT(stream->buffer_size == 0);
+    vaes256_state st;
+    st.s0 = vaes256_load_pair(stream->state[0], cs_aegis_state_zero[0]);
+    st.s1 = vaes256_load_pair(stream->state[1], cs_aegis_state_zero[1]);
+    st.s2 = vaes256_load_pair(stream->state[2], cs_aegis_state_zero[2]);
+    st.s3 = vaes256_load_pair(stream->state[3], cs_aegis_state_zero[3]);
+    st.s4 = vaes256_load_pair(stream->state[4], cs_aegis_state_zero[4]);
+    st.s5 = vaes256_load_pair(stream->state[5], cs_aegis_state_zero[5]);
+    st.s6 = vaes256_load_pair(stream->state[6], cs_aegis_state_zero[6]);
+    st.s7 = vaes256_load_pair(stream->state[7], cs_aegis_state_zero[7]);
+    size_t full = size / CS_AEGIS_BLOCK_SIZE;
+    size_t tail = size % CS_AEGIS_BLOCK_SIZE;
+    for (size_t b = 0; b < full; b++) {
+        const uint8_t *block = bytes + b * CS_AEGIS_BLOCK_SIZE;
+        _mm256_storeu_si256((__m256i *)(void *)(out + b * CS_AEGIS_BLOCK_SIZE),
+                            _mm256_loadu_si256((const __m256i *)(const void *)block));
+        vaes256_update(&st, vaes256_broadcast(block), vaes256_broadcast(block + 16));
+    }
+    vaes256_store_lane0(stream->state[0], st.s0);
+    vaes256_store_lane0(stream->state[1], st.s1);
+    vaes256_store_lane0(stream->state[2], st.s2);
+    vaes256_store_lane0(stream->state[3], st.s3);
+    vaes256_store_lane0(stream->state[4], st.s4);
+    vaes256_store_lane0(stream->state[5], st.s5);
+    vaes256_store_lane0(stream->state[6], st.s6);
+    vaes256_store_lane0(stream->state[7], st.s7);
+    stream->size_total += size;
+    if (tail > 0) {
+        /* From here on lane 0 is no longer the stream: only lane 1's result is kept. */
+        alignas(16) uint8_t last[CS_AEGIS_BLOCK_SIZE] = {0};
+        copy_tail(last, bytes + full * CS_AEGIS_BLOCK_SIZE, tail);
+        memcpy(out + full * CS_AEGIS_BLOCK_SIZE, last, tail);
+        memcpy(stream->buffer, last, tail);
+        stream->buffer_size = (uint32_t)tail;
+        vaes256_update(&st, vaes256_broadcast(last), vaes256_broadcast(last + 16));
+    }
+    uint8_t lengths[16];
+    aegis_length_block(size, 0, lengths);
+    __m256i t = _mm256_xor_si256(st.s2, vaes256_broadcast(lengths));
+    for (unsigned i = 0; i < 7; i++) {
+        vaes256_update(&st, t, t);
+    }
+    __m256i a = _mm256_xor_si256(_mm256_xor_si256(st.s0, st.s1), _mm256_xor_si256(st.s2, st.s3));
+    __m256i c = _mm256_xor_si256(_mm256_xor_si256(st.s4, st.s5), st.s6);
+    vsr_u128 tag;
+    aesni_store16((uint8_t *)&tag, _mm256_extracti128_si256(_mm256_xor_si256(a, c), 1));
+    return tag;
+}
 #endif /* CS_HAVE_AESNI */
 
 /* ---- ARMv8 crypto extensions ---- */
@@ -1046,4 +1118,80 @@ void cs_checksum_headers_with_path(cs_headers_path path, const void *const heade
 
 const char *cs_checksum_headers_path(vsr_checksum_impl impl) {
     return cs_checksum_headers_path_name(checksum_headers_path_for(checksum_resolve(impl)));
+}
+
+/* ---- A trailer chunk: copied, checksummed and added to a stream (aegis_internal.h) ---- */
+
+/* Whether the fused path runs here: VAES with AVX2, and AES-NI the selected implementation. */
+static inline bool chunk_fused_available(void) {
+#if CS_HAVE_AESNI
+    return vsr_checksum_impl_selected() == VSR_CHECKSUM_IMPL_AESNI && vaes256_available();
+#else
+    return false;
+#endif
+}
+
+bool cs_checksum_chunk_path_available(cs_chunk_path path) {
+    switch (path) {
+    case CS_CHECKSUM_CHUNK_ONE_AFTER_THE_OTHER: return true;
+    case CS_CHECKSUM_CHUNK_VAES256X2: return chunk_fused_available();
+    case CS_CHECKSUM_CHUNK_PATH_COUNT: break;
+    }
+    return false;
+}
+
+const char *cs_checksum_chunk_path_name(cs_chunk_path path) {
+    switch (path) {
+    case CS_CHECKSUM_CHUNK_ONE_AFTER_THE_OTHER: return "one after the other";
+    case CS_CHECKSUM_CHUNK_VAES256X2: return "vaes256x2";
+    case CS_CHECKSUM_CHUNK_PATH_COUNT: break;
+    }
+    return "unknown";
+}
+
+/* The path cs_checksum_chunk takes for this stream: the fused one for a stream of AES-NI. */
+static cs_chunk_path checksum_chunk_path_for(const vsr_checksum_stream *stream) {
+    if (stream->impl == VSR_CHECKSUM_IMPL_AESNI && chunk_fused_available()) {
+        return CS_CHECKSUM_CHUNK_VAES256X2;
+    }
+    return CS_CHECKSUM_CHUNK_ONE_AFTER_THE_OTHER;
+}
+
+/* path is available; the fused one only runs when the stream's buffer is empty. */
+static vsr_u128 checksum_chunk_on(cs_chunk_path path, vsr_checksum_stream *stream, void *out,
+                                  const void *bytes, size_t size) {
+    CS_ASSERT(stream->buffer_size < CS_AEGIS_BLOCK_SIZE); /* initialised, not finished */
+    if (size == 0) return vsr_checksum_with((vsr_checksum_impl)stream->impl, NULL, 0);
+    CS_ASSERT(out != NULL);
+    CS_ASSERT(bytes != NULL);
+    /* The copy and the bytes are apart: each 32 bytes are read before they are stored. */
+    uintptr_t to = (uintptr_t)out, from = (uintptr_t)bytes;
+    CS_ASSERT(to + size <= from || from + size <= to);
+    CS_ASSERT(size <= UINT64_MAX / 8 - stream->size_total);
+#if CS_HAVE_AESNI
+    if (path == CS_CHECKSUM_CHUNK_VAES256X2 && stream->buffer_size == 0) {
+        return vaes256_checksum_chunk(stream, out, bytes, size);
+    }
+#else
+    (void)path;
+#endif
+    memcpy(out, bytes, size);
+    vsr_checksum_stream_add(stream, bytes, size);
+    return vsr_checksum_with((vsr_checksum_impl)stream->impl, bytes, size);
+}
+
+vsr_u128 cs_checksum_chunk(vsr_checksum_stream *stream, void *out, const void *bytes, size_t size) {
+    CS_ASSERT(stream != NULL);
+    return checksum_chunk_on(checksum_chunk_path_for(stream), stream, out, bytes, size);
+}
+
+vsr_u128 cs_checksum_chunk_with_path(cs_chunk_path path, vsr_checksum_stream *stream, void *out,
+                                     const void *bytes, size_t size) {
+    CS_ASSERT(stream != NULL);
+    CS_ASSERT(cs_checksum_chunk_path_available(path));
+    return checksum_chunk_on(path, stream, out, bytes, size);
+}
+
+const char *cs_checksum_chunk_path(const vsr_checksum_stream *stream) {
+    return cs_checksum_chunk_path_name(checksum_chunk_path_for(stream));
 }

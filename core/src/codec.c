@@ -9,21 +9,35 @@ uint64_t client_sessions_encode_size(uint32_t clients_max) {
     return (uint64_t)CLIENT_SESSIONS_SLOT_ENCODED_SIZE * clients_max;
 }
 
+/*
+ * The slot arrays are kept in the encoded layout, so the headers are copied as they are, run
+ * by run of occupied slots, and every run of free slots is written as zeros (a free slot's
+ * header may still hold a removed client's bytes: remove leaves them for the next put to
+ * overwrite). Each byte of the output is written once, and a free slot's header is never
+ * read. A full table is one run.
+ */
 void client_sessions_encode(const client_sessions *table, void *out, uint64_t out_size) {
-    uint64_t clients_max = table->clients_max;
-    CS_ASSERT(out_size == client_sessions_encode_size(table->clients_max));
-    /* The slot arrays are kept in the encoded layout. */
+    uint32_t clients_max = table->clients_max;
+    CS_ASSERT(out_size == client_sessions_encode_size(clients_max));
     uint8_t *bytes = out;
-    memcpy(bytes, table->headers, clients_max * sizeof(vsr_header_reply));
-    memcpy(bytes + clients_max * sizeof(vsr_header_reply), table->sessions,
-           clients_max * sizeof(uint64_t));
-    /* A free slot's header may still hold a removed client's bytes (remove leaves them for
-     * the next put to overwrite): a free slot is encoded as zeros. A full table has none. */
-    if (table->count == table->clients_max) return;
-    for (uint32_t slot = 0; slot < table->clients_max; slot++) {
-        if (table->sessions[slot] != 0) continue;
-        memset(bytes + (uint64_t)slot * sizeof(vsr_header_reply), 0, sizeof(vsr_header_reply));
+    const uint64_t *sessions = table->sessions;
+    uint32_t slot = 0;
+    if (table->count == clients_max) {
+        memcpy(bytes, table->headers, (size_t)clients_max * sizeof(vsr_header_reply));
+        slot = clients_max;
     }
+    while (slot < clients_max) {
+        uint32_t first = slot;
+        while (slot < clients_max && sessions[slot] != 0) slot++;
+        memcpy(bytes + (size_t)first * sizeof(vsr_header_reply), &table->headers[first],
+               (size_t)(slot - first) * sizeof(vsr_header_reply));
+        first = slot;
+        while (slot < clients_max && sessions[slot] == 0) slot++;
+        memset(bytes + (size_t)first * sizeof(vsr_header_reply), 0,
+               (size_t)(slot - first) * sizeof(vsr_header_reply));
+    }
+    memcpy(bytes + (size_t)clients_max * sizeof(vsr_header_reply), sessions,
+           (size_t)clients_max * sizeof(uint64_t));
 }
 
 static vsr_error error_at(vsr_error_code code, uint32_t slot) {

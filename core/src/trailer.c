@@ -1,6 +1,8 @@
 /* Trailer blocks (docs/FORMAT.md section 4): written first to last, read last to first. */
+#include <stddef.h>
 #include <string.h>
 
+#include "aegis_internal.h"
 #include "assert.h"
 #include "verify.h"
 #include "vsr.h"
@@ -23,6 +25,56 @@ static uint64_t chunk_size(uint64_t trailer_size, uint64_t chunk_max, uint64_t i
     return rest < chunk_max ? rest : chunk_max;
 }
 
+/*
+ * Writes the 16 bytes (lo, hi), little-endian, at out in one 16-byte store. The header
+ * checksum reads the header back 16 bytes at a time, and a load that spans several smaller
+ * stores cannot take its bytes from them: it waits until they reach the cache.
+ */
+static inline void store16(uint8_t *out, uint64_t lo, uint64_t hi) {
+    typedef uint64_t u64x2 __attribute__((vector_size(16)));
+    u64x2 value = {lo, hi};
+    memcpy(out, &value, sizeof(value));
+}
+
+/*
+ * The header of a block, written in place 16 bytes at a time (the layout of vsr_header_block,
+ * checked field by field in vsr.h): every field not named here is zero. Returns its checksum,
+ * which it holds in bytes 0..16.
+ */
+static vsr_u128 block_header_write(uint8_t *block, vsr_u128 checksum_body, vsr_u128 cluster,
+                                   uint32_t size, uint32_t release, vsr_u128 previous_checksum,
+                                   uint64_t previous_address, uint64_t address) {
+    _Static_assert(offsetof(vsr_header_block, command) == 114, "command in the word at 112");
+    _Static_assert(offsetof(vsr_header_block, block_type) == 240, "block_type at 240");
+    store16(block + 16, 0, 0); /* checksum_padding */
+    store16(block + 32, VSR_U128_LO(checksum_body), VSR_U128_HI(checksum_body));
+    store16(block + 48, 0, 0); /* checksum_body_padding */
+    store16(block + 64, 0, 0); /* nonce_reserved */
+    store16(block + 80, VSR_U128_LO(cluster), VSR_U128_HI(cluster));
+    /* size, epoch (0); view (0), release */
+    store16(block + 96, size, (uint64_t)release << 32);
+    /* protocol (0), command, replica (0), reserved_frame (0) */
+    store16(block + 112, (uint64_t)VSR_COMMAND_BLOCK << 16, 0);
+    store16(block + 128, VSR_U128_LO(previous_checksum), VSR_U128_HI(previous_checksum));
+    store16(block + 144, 0, 0);                /* previous_trailer_block_checksum_padding */
+    store16(block + 160, previous_address, 0); /* and metadata_reserved from 168 on */
+    store16(block + 176, 0, 0);
+    store16(block + 192, 0, 0);
+    store16(block + 208, 0, 0);
+    store16(block + 224, address, 0);                        /* address, snapshot (0) */
+    store16(block + 240, VSR_BLOCK_TYPE_CLIENT_SESSIONS, 0); /* and reserved_block */
+    vsr_u128 checksum = vsr_header_checksum_compute(block);
+    store16(block, VSR_U128_LO(checksum), VSR_U128_HI(checksum));
+    return checksum;
+}
+
+/*
+ * Each block's body is copied, checksummed for its header and added to the stream of the
+ * whole trailer in one call (cs_checksum_chunk: one pass where the CPU can run both
+ * checksums in one vector). Every chunk but the last is a multiple of 32 bytes (chunk_max is
+ * block_size - 256), so the stream is always at a block boundary where that pass needs it.
+ * Headers follow one another: each holds the checksum of the one before.
+ */
 void vsr_trailer_write(const void *trailer, uint64_t size, uint32_t block_size, vsr_u128 cluster,
                        uint32_t release, const uint64_t *addresses, void *blocks,
                        vsr_trailer_reference *reference) {
@@ -31,6 +83,8 @@ void vsr_trailer_write(const void *trailer, uint64_t size, uint32_t block_size, 
     CS_ASSERT(release != 0);
     uint64_t chunk_max = block_size - VSR_HEADER_SIZE;
     uint64_t count = vsr_trailer_block_count(size, block_size);
+    vsr_checksum_stream stream;
+    vsr_checksum_stream_init(&stream);
     vsr_u128 previous_checksum = 0;
     uint64_t previous_address = 0;
     for (uint64_t i = 0; i < count; i++) {
@@ -38,31 +92,30 @@ void vsr_trailer_write(const void *trailer, uint64_t size, uint32_t block_size, 
         uint8_t *block = (uint8_t *)blocks + i * block_size;
         uint64_t body_size = chunk_size(size, chunk_max, i);
         /* The header and the body are written below; only the tail past the body is zeroed. */
-        memcpy(block + VSR_HEADER_SIZE, (const uint8_t *)trailer + i * chunk_max, body_size);
-        memset(block + VSR_HEADER_SIZE + body_size, 0, block_size - VSR_HEADER_SIZE - body_size);
-
-        vsr_header_block header;
-        memset(&header, 0, sizeof(header));
-        header.cluster = cluster;
-        header.size = (uint32_t)(VSR_HEADER_SIZE + body_size);
-        header.release = release;
-        header.command = VSR_COMMAND_BLOCK;
-        header.previous_trailer_block_checksum = previous_checksum;
-        header.previous_trailer_block_address = previous_address;
-        header.address = addresses[i];
-        header.block_type = VSR_BLOCK_TYPE_CLIENT_SESSIONS;
-        vsr_header_set_checksum_body(&header, block + VSR_HEADER_SIZE, body_size);
-        vsr_header_set_checksum(&header);
+        vsr_u128 checksum_body = cs_checksum_chunk(
+            &stream, block + VSR_HEADER_SIZE, (const uint8_t *)trailer + i * chunk_max, body_size);
+        if (body_size < chunk_max) {
+            memset(block + VSR_HEADER_SIZE + body_size, 0, chunk_max - body_size);
+        }
+        previous_checksum = block_header_write(block, checksum_body, cluster,
+                                               (uint32_t)(VSR_HEADER_SIZE + body_size), release,
+                                               previous_checksum, previous_address, addresses[i]);
+        previous_address = addresses[i];
+#if CS_VERIFY_ENABLED
         /* Validating recomputes the header checksum just set: as costly as writing the
          * header, so it is of the verify tier. */
-        CS_VERIFY(vsr_header_block_validate(&header) == VSR_ERROR_OK);
-        memcpy(block, &header, sizeof(header));
-
-        previous_checksum = header.checksum;
-        previous_address = header.address;
+        vsr_header_block written;
+        memcpy(&written, block, sizeof(written));
+        CS_VERIFY(vsr_header_block_validate(&written) == VSR_ERROR_OK);
+        CS_VERIFY(written.checksum == previous_checksum);
+        CS_VERIFY(written.checksum_body == checksum_body);
+        CS_VERIFY(written.size == VSR_HEADER_SIZE + body_size);
+        CS_VERIFY(written.address == addresses[i]);
+#endif
     }
+    CS_ASSERT(stream.size_total == size);
     reference->size = size;
-    reference->checksum = vsr_checksum(trailer, size);
+    reference->checksum = vsr_checksum_stream_final(&stream);
     reference->last_block_address = previous_address;
     reference->last_block_checksum = previous_checksum;
 }

@@ -596,6 +596,117 @@ static void test_checksum_header_paths(void) {
 #endif
 }
 
+/* The stream's state as vsr_checksum_stream_add leaves it: the same bytes, field by field. */
+static bool streams_equal(const vsr_checksum_stream *a, const vsr_checksum_stream *b) {
+    return memcmp(a->state, b->state, sizeof(a->state)) == 0 && a->size_total == b->size_total &&
+           a->buffer_size == b->buffer_size && a->buffer_size < sizeof(a->buffer) &&
+           memcmp(a->buffer, b->buffer, a->buffer_size) == 0;
+}
+
+/*
+ * Every chunk path this CPU has, chosen explicitly, with a stream of every implementation,
+ * against what the portable implementation gives one step at a time: the copy is the bytes
+ * and nothing past them, the result is the chunk's checksum, and the stream ends as
+ * vsr_checksum_stream_add leaves it (state, count, buffered tail), whether it started on a
+ * block boundary or not. Then trailers cut into chunks as the writer cuts them (every chunk
+ * a multiple of 32 bytes but the last): each chunk's checksum, and the stream's final
+ * checksum is that of the whole. Paths the CPU lacks are named.
+ */
+static void test_checksum_chunk_paths(void) {
+    enum { SIZE_MAX_TESTED = 5000, GUARD = 40, PREFIXES = 4 };
+    uint64_t seed = 0x5eed0007;
+    uint8_t *bytes = xmalloc(SIZE_MAX_TESTED + 64);
+    uint8_t *out = xmalloc(SIZE_MAX_TESTED + 64 + GUARD);
+    fill_random(bytes, SIZE_MAX_TESTED + 64, &seed);
+    const size_t sizes[] = {0,   1,   15,  16,  17,   31,   32,   33,   63,   64,  240,
+                            255, 256, 257, 768, 1000, 3840, 3848, 4095, 4096, 4097};
+    const size_t prefixes[PREFIXES] = {0, 32, 96, 7}; /* the last leaves a tail buffered */
+    size_t paths_run = 0;
+    uint64_t mismatches = 0, copies_wrong = 0, overruns = 0, streams_wrong = 0, chunked = 0;
+    for (int p = 0; p < CS_CHECKSUM_CHUNK_PATH_COUNT; p++) {
+        cs_chunk_path path = (cs_chunk_path)p;
+        if (!cs_checksum_chunk_path_available(path)) {
+            printf("chunk checksum path %s: not on this CPU\n", cs_checksum_chunk_path_name(path));
+            continue;
+        }
+        printf("chunk checksum path %s: checked\n", cs_checksum_chunk_path_name(path));
+        paths_run++;
+        for (size_t i = 0; i < impls_count; i++) {
+            for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+                for (size_t q = 0; q < PREFIXES; q++) {
+                    size_t size = sizes[k], prefix = prefixes[q];
+                    /* Unaligned source and copy, in turn. */
+                    const uint8_t *from = bytes + prefix + (k % 3);
+                    uint8_t *to = out + (q % 2) * 5;
+                    memset(out, 0xa5, SIZE_MAX_TESTED + 64 + GUARD);
+                    vsr_checksum_stream stream, expect;
+                    vsr_checksum_stream_init_with(&stream, impls[i]);
+                    vsr_checksum_stream_init_with(&expect, VSR_CHECKSUM_IMPL_PORTABLE);
+                    vsr_checksum_stream_add(&stream, bytes, prefix);
+                    vsr_checksum_stream_add(&expect, bytes, prefix);
+                    vsr_u128 got = cs_checksum_chunk_with_path(path, &stream, to, from, size);
+                    vsr_checksum_stream_add(&expect, from, size);
+                    mismatches += got != vsr_checksum_with(VSR_CHECKSUM_IMPL_PORTABLE, from, size);
+                    copies_wrong += size > 0 && memcmp(to, from, size) != 0;
+                    for (size_t g = 0; g < GUARD; g++) overruns += to[size + g] != 0xa5;
+                    for (uint8_t *b = out; b < to; b++) overruns += *b != 0xa5;
+                    streams_wrong += !streams_equal(&stream, &expect);
+                    /* And the stream goes on as the portable one does. */
+                    vsr_checksum_stream_add(&stream, bytes, 45);
+                    vsr_checksum_stream_add(&expect, bytes, 45);
+                    mismatches +=
+                        vsr_checksum_stream_final(&stream) != vsr_checksum_stream_final(&expect);
+                }
+            }
+            /* Trailers in chunks of 256 and 3840 bytes, the last chunk short or not. */
+            const size_t chunk_sizes[] = {256, 3840};
+            for (size_t c = 0; c < 2; c++) {
+                for (size_t total = 1; total <= SIZE_MAX_TESTED; total += 263) {
+                    vsr_checksum_stream stream;
+                    vsr_checksum_stream_init_with(&stream, impls[i]);
+                    for (size_t at = 0; at < total; at += chunk_sizes[c]) {
+                        size_t size = total - at < chunk_sizes[c] ? total - at : chunk_sizes[c];
+                        vsr_u128 got =
+                            cs_checksum_chunk_with_path(path, &stream, out + at, bytes + at, size);
+                        mismatches +=
+                            got != vsr_checksum_with(VSR_CHECKSUM_IMPL_PORTABLE, bytes + at, size);
+                    }
+                    copies_wrong += memcmp(out, bytes, total) != 0;
+                    mismatches += vsr_checksum_stream_final(&stream) !=
+                                  vsr_checksum_with(VSR_CHECKSUM_IMPL_PORTABLE, bytes, total);
+                    chunked++;
+                }
+            }
+        }
+    }
+    /* The default dispatch names a path and gives the same answers. */
+    vsr_checksum_stream stream;
+    vsr_checksum_stream_init(&stream);
+    printf("chunk checksum with the selected implementation: %s\n",
+           cs_checksum_chunk_path(&stream));
+    mismatches += cs_checksum_chunk(&stream, out, bytes, 1000) != vsr_checksum(bytes, 1000);
+    mismatches += vsr_checksum_stream_final(&stream) != vsr_checksum(bytes, 1000);
+    CHECK(paths_run >= 1);
+    CHECK(chunked > 0);
+    CHECK_EQ(mismatches, 0);
+    CHECK_EQ(copies_wrong, 0);
+    CHECK_EQ(overruns, 0);
+    CHECK_EQ(streams_wrong, 0);
+#if defined(__x86_64__) && !defined(CS_CHECKSUM_PORTABLE_ONLY) && \
+    (defined(__GNUC__) || defined(__clang__))
+    /* A CPU with VAES and AVX2 must fuse the two checksums of a trailer chunk. */
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    bool vaes = __get_cpuid_count(7, 0, &a, &b, &c, &d) && (c & bit_VAES) != 0;
+    if (vaes && __builtin_cpu_supports("avx2") &&
+        vsr_checksum_impl_selected() == VSR_CHECKSUM_IMPL_AESNI) {
+        CHECK(cs_checksum_chunk_path_available(CS_CHECKSUM_CHUNK_VAES256X2));
+        CHECK(strcmp(cs_checksum_chunk_path(&stream), "vaes256x2") == 0);
+    }
+#endif
+    free(bytes);
+    free(out);
+}
+
 static void test_names_and_selection(void) {
     CHECK(vsr_checksum_impl_available(VSR_CHECKSUM_IMPL_AUTO));
     CHECK(vsr_checksum_impl_available(VSR_CHECKSUM_IMPL_PORTABLE));
@@ -678,6 +789,7 @@ int main(int argc, char **argv) {
     test_header();
     test_checksum_headers();
     test_checksum_header_paths();
+    test_checksum_chunk_paths();
 #if defined(__unix__)
     test_unavailable_aborts();
 #endif
