@@ -28,6 +28,10 @@
  * Output: one line per section, "section NAME DIGEST ANSWERS", then "digest DIGEST". The
  * digest is FNV-1a over every answer, so a differing line names where the answers part.
  * --verbose prints every answer instead (to diff two runs). Exit 0; 2 on bad usage.
+ *
+ * --paths prints instead which checksum paths this CPU runs, one line each: "impl NAME
+ * selected|available|unavailable" and "headers NAME available|unavailable". The engine
+ * reads it to tell a mutant in a path this CPU never runs from a survivor.
  */
 #define _POSIX_C_SOURCE 200809L /* open_memstream */
 
@@ -43,6 +47,7 @@
 #include "testing/reply.h"
 #include "vsr.h"
 #include "vsr_checksum_impl.h"
+#include "aegis_internal.h" /* core/src: the header checksum paths, for --paths */
 
 /* ---- answers and digests ---- */
 
@@ -626,15 +631,33 @@ static void section_blocks(void) {
     section_end();
 }
 
+/* --paths: the checksum implementations and header batch paths this CPU runs. */
+static int print_paths(void) {
+    for (int impl = VSR_CHECKSUM_IMPL_PORTABLE; impl <= VSR_CHECKSUM_IMPL_ARMV8; impl++) {
+        vsr_checksum_impl i = (vsr_checksum_impl)impl;
+        printf("impl %s %s\n", vsr_checksum_impl_name(i),
+               vsr_checksum_impl_selected() == i ? "selected"
+               : vsr_checksum_impl_available(i)  ? "available"
+                                                 : "unavailable");
+    }
+    for (int path = 0; path < CS_CHECKSUM_HEADERS_PATH_COUNT; path++) {
+        cs_headers_path p = (cs_headers_path)path;
+        printf("headers %s %s\n", cs_checksum_headers_path_name(p),
+               cs_checksum_headers_path_available(p) ? "available" : "unavailable");
+    }
+    return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 4;
+}
+
 static void usage(FILE *out, const char *program) {
     fprintf(out,
-            "usage: %s [--verbose] [--check FILE]\n\n"
+            "usage: %s [--verbose] [--check FILE] | --paths\n\n"
             "Prints a digest of everything the public API of client-sessions answers over a\n"
             "fixed workload (core/mutants/differential.c): one line per section, then the\n"
             "whole digest. The answers do not depend on the CPU: every checksum\n"
             "implementation it has must agree, or the program stops (exit 1).\n\n"
             "  --verbose     every answer, one a line, instead of the digests\n"
-            "  --check FILE  compare the lines with FILE's (exit 1 when they differ)\n",
+            "  --check FILE  compare the lines with FILE's (exit 1 when they differ)\n"
+            "  --paths       which checksum implementations and header paths this CPU runs\n",
             program);
 }
 
@@ -669,6 +692,8 @@ int main(int argc, char **argv) {
             verbose = true;
         } else if (strcmp(argv[i], "--check") == 0 && i + 1 < argc) {
             check = argv[++i];
+        } else if (strcmp(argv[i], "--paths") == 0 && argc == 2) {
+            return print_paths();
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout, argv[0]);
             return 0;

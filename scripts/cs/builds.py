@@ -20,6 +20,10 @@ SETUP = os.path.join(ROOT, "scripts", "setup")
 RELEASE = ["--buildtype=release"]
 REPRO = ["--buildtype=debug", "-Db_sanitize=address,undefined", "-Db_lundef=false"]
 MUTANT = ["--buildtype=release", "-Dbench=false", "-Dtests=true"]
+# The mutant build again under ASan+UBSan, with debug information so that a report names
+# the function and line (-O2, inlined frames included): what only a sanitizer sees.
+MUTANT_SANITIZED = ["--buildtype=debugoptimized", "-Dbench=false", "-Dtests=true",
+                    "-Db_sanitize=address,undefined", "-Db_lundef=false"]
 
 SIMULATOR = "sim/client-sessions-sim"
 
@@ -155,6 +159,14 @@ def objects_of(directory, path):
             with open(os.path.join(where, name), "rb") as f:
                 found.append(f.read())
     return found
+
+
+def object_targets(directory, path):
+    """The ninja targets (paths relative to DIRECTORY) of the object files objects_of reads."""
+    name = "src_" + os.path.basename(path) + ".o"
+    top = os.path.join(directory, os.path.dirname(os.path.dirname(path)))
+    return sorted(os.path.relpath(os.path.join(where, name), directory)
+                  for where, _, names in os.walk(top) if name in names)
 
 
 def simulator(directory):

@@ -1,23 +1,53 @@
 """Automatic mutation testing of the core: how many single-point bugs does the testbed kill?
 
-Enumerates the source-level mutants of core/src/{table,codec,trailer,header}.c (the
-operators are listed by --list-operators), samples them reproducibly, and for each one:
+Enumerates the source-level mutants of core/src/{table,codec,trailer,header,checksum}.c
+(the operators are listed by --list-operators), samples them reproducibly, and for each one:
 builds it (an incremental release build per worker: only the mutated file recompiles),
-then runs
+then runs, until one of them kills it:
   1. the simulator on seeds 1..--seeds (default 200), stopping at the first failure;
-  2. unless the simulator killed it: the fuzz corpus replay (meson suite 'fuzz');
-  3. unless one of those killed it: the core unit tests (meson suite 'core').
-With --corpus-replay DIR, step 2 replays the fuzz_sim inputs in DIR (e.g. a campaign's
-corpus) through the mutant's fuzz_sim_replay instead. With --independent, every killer
-runs on every mutant, and each one's verdict is recorded (to compare the killers).
+  2. the same seeds on the worker's ASan+UBSan build of the mutant (-O2 -g, built on the
+     first mutant that gets this far);
+  3. the fuzz corpus replay (meson suite 'fuzz');
+  4. the core unit tests (meson suite 'core');
+  5. the core unit tests on the ASan+UBSan build.
+With --corpus-replay DIR, step 3 replays the fuzz_sim inputs in DIR (e.g. a campaign's
+corpus) through the mutant's fuzz_sim_replay instead. With --independent, every release
+killer runs on every mutant, and each one's verdict is recorded (to compare the killers);
+the sanitized ones (2, 5) run when none of them killed it.
 Each mutant is classified as compile_error, killed_sim (with the seed and the check),
-killed_fuzz, killed_unit, or survived. A survivor whose object file is byte-identical
-to the original's is flagged "object_identical" (equivalent by construction); survivors
-listed in core/mutants/equivalent.txt (key, then a reason) are "equivalent".
+killed_fuzz, killed_unit, killed_sanitizer, not_selected or survived:
+  killed_sanitizer  an ASan, LeakSanitizer or UBSan report in step 2 or 5 ("by" says
+                    which); "check" is the report's first frame (function file:line)
+                    and "sanitizer" what it says. Sanitizer options: halt on the first
+                    report, a non-zero exit (ASan 86, UBSan 87), UBSan stack traces. A
+                    sanitized run that fails without a report is killed_sim or killed_unit
+                    with "build": "sanitized".
+  not_selected      a survivor in code this CPU never runs, with the reason: the mutated
+                    place is not compiled here (an #error put there compiles away: an #if
+                    leaves it out, as the ARMv8 path on x86-64), or the mutant is in a
+                    function of a checksum path of core/src/checksum.c (aesni_, vaes_,
+                    vaes256_, armv8_, portable_; their selectors NAME_detect and
+                    NAME_available included) that `mutants_differential --paths` says
+                    this CPU does not run, and the mutant's own build says the same. The
+                    unit tests force every implementation the CPU has
+                    (vsr_checksum_with, the header paths one by one), so only survivors
+                    get this class. scripts/cross/aarch64-check runs the unit tests of
+                    the ARMv8 path under qemu; it is not a killer of this engine.
+  equivalent        a survivor is equivalent only with evidence the engine checked: its
+                    object file is byte-identical to the original's, or it is listed in
+                    core/mutants/equivalent.txt (key, a tab, the reason) and its
+                    differential check passed: mutants_differential (everything the
+                    public API answers over a fixed workload), built with the mutant under
+                    ASan+UBSan, prints the digests the unmutated sanitized build printed.
+                    The record says "evidence": object_identical or differential; a
+                    listed entry the evidence does not bear out is refused ("evidence":
+                    "refused: WHY", said during the run and in the summary) and judged
+                    as any mutant: a kill, or a survivor.
 
-Results go to JSON Lines (--out, one object per mutant), then a summary table per file.
-Exit status: 0 when the kill rates reach the goals (--goal-sim, --goal-all), 1 below
-them, 2 usage, 4 build or environment error.
+Results go to JSON Lines (--out, one object per mutant), then a summary table per file
+(the simulator's share counts its kills on both builds). Exit status: 0 when the kill
+rates reach the goals (--goal-sim, --goal-all), 1 below them, 2 usage, 4 build or
+environment error.
 
 Python 3 standard library only.
 """
@@ -29,15 +59,28 @@ import sys
 import threading
 import time
 
-from . import ROOT, builds, checkout, jsonl, killers, mutation, outputs
+from . import ROOT, builds, checkout, jsonl, killers, mutation, outputs, process
 from . import mutant_records as records
 from .exits import ENVIRONMENT, FAILED, OK, USAGE
 
 DEFAULT_FILES = ["core/src/table.c", "core/src/codec.c", "core/src/trailer.c",
-                 "core/src/header.c"]
+                 "core/src/header.c", "core/src/checksum.c"]
 HEADERS = ["core/include/vsr.h", "core/include/client_sessions.h", "core/src/table.h",
-           "core/src/aegis_internal.h"]
+           "core/src/aegis_internal.h", "core/include/vsr_checksum_impl.h"]
 SIM = builds.SIMULATOR
+DIFFERENTIAL = "core/mutants/mutants_differential"
+# The sanitized killers run slower than the release ones: their time limit is this many
+# times --timeout.
+SANITIZED_SLOWER = 3
+
+# Functions of core/src/checksum.c that belong to one checksum path, by name prefix
+# (longest first), and the line of `mutants_differential --paths` that says whether this
+# CPU runs it. A path's selectors (NAME_detect, NAME_available) belong to it too: they run
+# here, but a surviving mutant of one that still gives this CPU's answer (checked with the
+# mutant's own --paths) differs only on a CPU that has the path.
+CHECKSUM_PATHS = (("vaes256_", "headers vaes256x2"), ("vaes_", "headers vaes512x4"),
+                  ("aesni_", "impl aesni"), ("armv8_", "impl armv8"),
+                  ("portable_", "impl portable"))
 
 EPILOG = """\
 examples:
@@ -54,6 +97,17 @@ examples:
 The key of a mutant is FILE|FUNCTION|OPERATOR|ORIGINAL|REPLACEMENT|OCCURRENCE: it
 survives unrelated edits (no line number). core/mutants/equivalent.txt lists reviewed
 equivalent mutants, one per line: the key, a tab, and the reason.
+
+Killers, in order: the simulator (release), the simulator on an ASan+UBSan build of the
+mutant, the fuzz corpora, the unit tests, the unit tests on the ASan+UBSan build. A
+sanitizer report is a kill of its own class, killed_sanitizer, named by its first frame.
+A survivor is equivalent only with evidence: an object file identical to the original's,
+or an entry in equivalent.txt whose differential check passes (mutants_differential built
+with the mutant under ASan+UBSan prints the unmutated digests); an entry without it is
+refused, and the run says why. A survivor in code this CPU never runs is not_selected:
+an #error placed there compiles away (an #if leaves it out), or it is in a function of a
+checksum path that `mutants_differential --paths` says this CPU does not run (the
+mutant's build saying the same). core/mutants/README.md has the details.
 """
 
 
@@ -63,11 +117,13 @@ def parse_args(argv):
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--files", default=",".join(DEFAULT_FILES), metavar="F,F",
                         help="comma-separated C files to mutate, sources of the core "
-                             "(core/src/*.c; default: table, codec, trailer and header)")
+                             "(core/src/*.c; default: table, codec, trailer, header and "
+                             "checksum)")
     parser.add_argument("--operators", default=",".join(mutation.OPERATORS), metavar="OP,OP",
                         help="operators to use (default: all; see --list-operators)")
     parser.add_argument("--sample", type=int, metavar="N",
-                        help="a reproducible sample of N mutants (default: every mutant)")
+                        help="a reproducible sample of N mutants, stratified by file: each "
+                             "file gets its share, and at least 3 (default: every mutant)")
     parser.add_argument("--seed", type=int, default=1, metavar="S",
                         help="the sample's seed (default 1)")
     parser.add_argument("--key", action="append", default=[], metavar="KEY",
@@ -91,7 +147,8 @@ def parse_args(argv):
                              "'fuzz' on the project's corpora)")
     parser.add_argument("--timeout", type=float, default=120, metavar="S",
                         help="seconds per killer per mutant before it counts as a hang "
-                             "(killed, check 'timeout'; default 120)")
+                             "(killed, check 'timeout'; default 120; three times as long "
+                             "on the sanitized build)")
     parser.add_argument("--build-root", default=os.path.join(ROOT, "build-mutate"),
                         metavar="DIR", help="worker builds (default build-mutate/)")
     parser.add_argument("--out", default="mutate-results.jsonl", metavar="FILE",
@@ -107,6 +164,9 @@ def parse_args(argv):
                              "behaviour-changing mutants (default 0: no goal)")
     parser.add_argument("--goal-all", type=float, default=0, metavar="PCT",
                         help="fail when everything together kills less than PCT%%")
+    parser.add_argument("--equivalents", default=records.EQUIVALENTS, metavar="FILE",
+                        help="the reviewed equivalent mutants, KEY<TAB>REASON a line "
+                             "(default core/mutants/equivalent.txt)")
     parser.add_argument("--list", action="store_true", help="print the mutants and exit")
     parser.add_argument("--list-operators", action="store_true",
                         help="print the operators and exit")
@@ -209,18 +269,27 @@ class MutateError(Exception):
 
 
 class Worker:
-    """One scratch copy of the sources with its own incremental release build: applies one
-    mutant at a time, rebuilds (only the mutated file recompiles), asks the killers."""
+    """One scratch copy of the sources with its own incremental release build, and (made
+    on the first mutant that needs it) its sanitized twin (ASan+UBSan) from the same tree:
+    applies one mutant at a time, rebuilds (only the mutated file recompiles), asks the
+    killers."""
 
     def __init__(self, number, args):
         self.args = args
         self.root = os.path.join(args.build_root, f"worker-{number}")
         self.tree = os.path.join(self.root, "src")
         self.build = os.path.join(self.root, "build")
+        self.sanitized = os.path.join(self.root, "sanitized")
         self.originals = {}
         self.objects = {}
         self.tests = {}
         self.targets = []
+        self.paths = {}
+        self.sanitized_ready = False
+        self.sanitized_tests = {}
+        self.sanitized_targets = []
+        self.sanitized_objects = {}
+        self.digest = None
 
     def prepare(self):
         """Copies the sources (corpus included: the fuzz replay reads it from the tree),
@@ -232,19 +301,45 @@ class Worker:
         with builds.locked(self.build):
             builds.configure(self.build, builds.MUTANT, "mutate", source=self.tree)
             self.tests = builds.tests(self.build)
-            self.targets = [SIM] + sorted({t for suite in ("core", "fuzz")
-                                           for test in self.tests.get(suite, [])
-                                           for t in test["targets"]})
+            self.targets = [SIM, DIFFERENTIAL] + sorted(
+                {t for suite in ("core", "fuzz") for test in self.tests.get(suite, [])
+                 for t in test["targets"]} - {SIM, DIFFERENTIAL})
             builds.run(["ninja", "-C", self.build, *self.targets], "the unmutated build")
         for f in self.args.files:
             self.objects[f] = builds.objects_of(self.build, f)
             if not self.objects[f]:
                 raise MutateError(f"no object file for {f} in {self.build}")
+        self.paths = checksum_paths(os.path.join(self.build, DIFFERENTIAL))
         # A killer that fails without a mutant would kill every mutant: refuse to start.
         for verdict in (self.simulate(), self.fuzz(), self.unit()):
             if verdict is not None:
                 raise MutateError(f"the unmutated build already fails ({verdict['check']}); "
                                   f"fix that first ({self.build})")
+
+    def prepare_sanitized(self):
+        """The sanitized twin, from the unmutated tree: configured and built once, its
+        objects recorded, its killers and the differential program run without a mutant
+        (which must pass: the digest is what a mutant's is compared with)."""
+        with builds.locked(self.sanitized):
+            builds.configure(self.sanitized, builds.MUTANT_SANITIZED, "mutate",
+                             source=self.tree)
+            self.sanitized_tests = builds.tests(self.sanitized)
+            self.sanitized_targets = [SIM, DIFFERENTIAL] + sorted(
+                {t for test in self.sanitized_tests.get("core", [])
+                 for t in test["targets"]} - {SIM, DIFFERENTIAL})
+            builds.run(["ninja", "-C", self.sanitized, *self.sanitized_targets],
+                       "the unmutated sanitized build")
+        for f in self.args.files:
+            self.sanitized_objects[f] = builds.objects_of(self.sanitized, f)
+        for verdict in (self.simulate(sanitized=True), self.unit(sanitized=True)):
+            if verdict is not None:
+                raise MutateError(f"the unmutated sanitized build already fails "
+                                  f"({verdict['check']}); fix that first ({self.sanitized})")
+        self.digest, problem = self.differential()
+        if problem:
+            raise MutateError(f"the unmutated sanitized build's differential program "
+                              f"{problem} ({self.sanitized})")
+        self.sanitized_ready = True
 
     def restore(self, path):
         checkout.write_if_changed(os.path.join(self.tree, path), self.originals[path])
@@ -254,8 +349,8 @@ class Worker:
         started = time.monotonic()
         result = mutant.as_dict()
         source = self.originals[mutant.file].decode()
-        checkout.write_if_changed(os.path.join(self.tree, mutant.file),
-                                  mutant.apply(source).encode())
+        mutated = mutant.apply(source).encode()
+        checkout.write_if_changed(os.path.join(self.tree, mutant.file), mutated)
         try:
             built, _ = builds.rebuild(self.build, self.targets)
             if not built:
@@ -263,18 +358,11 @@ class Worker:
                 return result
             result["object_identical"] = builds.objects_of(self.build, mutant.file) == \
                 self.objects[mutant.file]
-            verdict = None
-            judges = {"sim": self.simulate, "fuzz": self.fuzz, "unit": self.unit}
-            verdicts = {}
-            for killer in self.args.killers:
-                if verdict is not None and not self.args.independent:
-                    break
-                verdicts[killer] = judges[killer]()
-                verdict = verdict or verdicts[killer]
-            if self.args.independent:
-                result["verdicts"] = verdicts
+            verdict = self.judge(mutant, mutated, result)
             if verdict is None:
-                result.update(status="survived", by=None)
+                self.evidence(mutant, mutated, result)
+            elif verdict.get("sanitizer"):
+                result.update(status="killed_sanitizer", **verdict)
             else:
                 result.update(status="killed_" + verdict["by"], **verdict)
             return result
@@ -282,8 +370,120 @@ class Worker:
             self.restore(mutant.file)
             result["seconds"] = round(time.monotonic() - started, 3)
 
-    def simulate(self):
+    def judge(self, mutant, mutated, result):
+        """The killers in order until one kills: each release killer, and after the
+        simulator and after the unit tests the same killer on the sanitized build (built
+        for the first mutant that gets that far). With --independent every release
+        killer's verdict is recorded, and the sanitized ones run when none killed."""
+        judges = {"sim": self.simulate, "fuzz": self.fuzz, "unit": self.unit}
+        again = [k for k in self.args.killers if k in ("sim", "unit")]
+        verdict = None
+        if self.args.independent:
+            verdicts = {k: judges[k]() for k in self.args.killers}
+            result["verdicts"] = verdicts
+            verdict = next((v for v in verdicts.values() if v is not None), None)
+            stages = [(k, True) for k in again]
+        else:
+            stages = []
+            for killer in self.args.killers:
+                stages.append((killer, False))
+                if killer in again:
+                    stages.append((killer, True))
+        for killer, sanitized in stages:
+            if verdict is not None:
+                break
+            if sanitized:
+                if not self.build_sanitized(mutant, mutated, result):
+                    continue
+                verdict = judges[killer](sanitized=True)
+                if verdict is not None:
+                    verdict = sanitized_verdict(verdict)
+            else:
+                verdict = judges[killer]()
+        return verdict
+
+    def build_sanitized(self, mutant, mutated, result):
+        """Builds the mutant on the sanitized twin (once per mutant): True when it built
+        and its object differs from the unmutated sanitized one's (so there is something
+        to run). result["sanitized"] says which: built, object_identical, does not build."""
+        if "sanitized" in result:
+            return result["sanitized"] == "built"
+        if not self.sanitized_ready:
+            self.restore(mutant.file)
+            self.prepare_sanitized()
+            checkout.write_if_changed(os.path.join(self.tree, mutant.file), mutated)
+        built, _ = builds.rebuild(self.sanitized, self.sanitized_targets)
+        if not built:
+            result["sanitized"] = "does not build"
+        elif builds.objects_of(self.sanitized, mutant.file) == \
+                self.sanitized_objects[mutant.file]:
+            result["sanitized"] = "object_identical"
+        else:
+            result["sanitized"] = "built"
+        return result["sanitized"] == "built"
+
+    def evidence(self, mutant, mutated, result):
+        """A survivor: the evidence an equivalence needs, and whether this CPU runs it.
+        "differential": "same" or how it differs, the mutant's differential program under
+        the sanitizers against the unmutated one's (not run when the sanitized object is the
+        original's). status not_selected, with "not_selected" saying why, when the mutant is
+        in a checksum path this CPU does not run, or in code an #if leaves out here."""
+        result.update(status="survived", by=None)
+        if self.build_sanitized(mutant, mutated, result):
+            digest, problem = self.differential()
+            if problem:
+                result["differential"] = f"differs: {problem}"
+            elif digest != self.digest:
+                mine = dict(line.rsplit(" ", 2)[0:2] for line in digest.splitlines()
+                            if line.startswith("section "))
+                theirs = dict(line.rsplit(" ", 2)[0:2] for line in self.digest.splitlines()
+                              if line.startswith("section "))
+                parts = sorted(name[len("section "):] for name in set(mine) | set(theirs)
+                               if mine.get(name) != theirs.get(name))
+                result["differential"] = f"differs: sections {', '.join(parts) or 'digest'}"
+            else:
+                result["differential"] = "same"
+        elif result["sanitized"] == "object_identical":
+            result["differential"] = "not run: the sanitized object is the original's"
+        else:
+            result["differential"] = f"not run: the sanitized build {result['sanitized']}"
+        why = None
+        if result.get("object_identical") and not self.compiled_here(mutant):
+            why = "not compiled for this target (an #if leaves the mutated code out)"
+        elif mutant.file == "core/src/checksum.c":
+            path = checksum_path_of(mutant.function)
+            if path and self.paths.get(path) == "unavailable" and \
+                    checksum_paths(os.path.join(self.build, DIFFERENTIAL)) == self.paths:
+                why = (f"in {mutant.function}, of the checksum path {path.split(' ', 1)[1]}, "
+                       "which this CPU does not run, and the mutant's build says so too "
+                       "(mutants_differential --paths)")
+        if why:
+            result.update(status="not_selected", not_selected=why)
+
+    def compiled_here(self, mutant):
+        """Whether the mutated place is compiled for this target: an #error put there stops
+        the compile unless the preprocessor leaves that code out."""
+        where = min(start for start, _, _ in mutant.edits)
+        source = self.originals[mutant.file]
+        text = source.decode()
+        marked = (text[:where] + "\n#error mutate: compiled here\n" + text[where:]).encode()
+        path = os.path.join(self.tree, mutant.file)
+        checkout.write_if_changed(path, marked)
+        try:
+            targets = builds.object_targets(self.build, mutant.file)
+            compiled, _ = builds.rebuild(self.build, targets)
+            return not compiled
+        finally:
+            self.restore(mutant.file)
+
+    def simulate(self, sanitized=False):
         """The first failing seed of --seeds, or None."""
+        if sanitized:
+            return killers.simulate(os.path.join(self.sanitized, SIM), self.args.seed_first,
+                                    self.args.seed_last, self.args.sim_arg,
+                                    self.args.timeout * SANITIZED_SLOWER,
+                                    abort_name=killers.sanitizer_abort(self.tree, self.sanitized),
+                                    env=dict(os.environ, **killers.SANITIZER_ENV))
         return killers.simulate(os.path.join(self.build, SIM), self.args.seed_first,
                                 self.args.seed_last, self.args.sim_arg, self.args.timeout)
 
@@ -295,9 +495,65 @@ class Worker:
         return killers.corpus_replay(os.path.join(self.build, "fuzz", "fuzz_sim_replay"),
                                      self.args.corpus_replay, self.args.timeout)
 
-    def unit(self):
+    def unit(self, sanitized=False):
         """The core's unit tests (the meson suite 'core')."""
+        if sanitized:
+            return killers.suite(self.sanitized_tests.get("core", []), "unit",
+                                 self.args.timeout * SANITIZED_SLOWER, self.sanitized,
+                                 abort_name=killers.sanitizer_abort(self.tree, self.sanitized),
+                                 env=killers.SANITIZER_ENV)
         return killers.suite(self.tests.get("core", []), "unit", self.args.timeout, self.build)
+
+    def differential(self):
+        """(the sanitized differential program's output, None), or (None, what went
+        wrong)."""
+        done = process.run([os.path.join(self.sanitized, DIFFERENTIAL)],
+                           env=dict(os.environ, **killers.SANITIZER_ENV), errors="replace",
+                           timeout=self.args.timeout * SANITIZED_SLOWER)
+        if done.timed_out:
+            return None, "timed out"
+        if done.returncode != 0:
+            report = killers.sanitizer_report(done.stderr, self.tree, self.sanitized)
+            return None, (f"exit {done.returncode}" +
+                          (f", {report[1]}: {report[0]}" if report else ""))
+        return done.stdout, None
+
+
+def sanitized_verdict(verdict):
+    """A verdict of a sanitized killer: a sanitizer report becomes "sanitizer" (what it
+    says) and the check its first frame; any other failure keeps its check and says
+    "build": "sanitized"."""
+    report = killers.split_sanitizer(verdict.get("check"))
+    if report is None:
+        return dict(verdict, build="sanitized")
+    frame, what = report
+    return dict(verdict, check=frame, sanitizer=what)
+
+
+def checksum_path_of(function):
+    """The line of `mutants_differential --paths` for the checksum path that `function` of
+    core/src/checksum.c belongs to, or None."""
+    for prefix, path in CHECKSUM_PATHS:
+        if function and function.startswith(prefix):
+            return path
+    return None
+
+
+def checksum_paths(differential):
+    """{"impl aesni": "selected", "headers vaes512x4": "unavailable", ...}: what
+    `mutants_differential --paths` of the unmutated build says this CPU runs."""
+    done = process.run([differential, "--paths"], errors="replace", timeout=60)
+    if not done.ok:
+        raise MutateError(f"{differential} --paths failed (exit {done.returncode}): "
+                          f"{(done.stderr or '').strip()[-300:]}")
+    paths = {}
+    for line in done.stdout.splitlines():
+        name, _, answer = line.rpartition(" ")
+        if answer in ("selected", "available", "unavailable"):
+            paths[name] = answer
+    if not paths:
+        raise MutateError(f"{differential} --paths printed no path")
+    return paths
 
 
 # ---- the run ----
@@ -353,10 +609,13 @@ def run_all(args, selected, total, reviewed, writer, previous):
                     return
                 mutant = queue.pop()
             result = worker.evaluate(mutant)
-            records.classify_equivalent(result, reviewed)
+            refused = records.classify_equivalent(result, reviewed)
             with lock:
                 if interrupted.is_set():
                     return
+                if refused:
+                    print(f"mutate: {outputs.shown(args.equivalents)}: {mutant.key()}: refused as "
+                          f"equivalent: {refused}", file=sys.stderr, flush=True)
                 try:
                     writer.write(result)
                 except jsonl.WriteError as error:
@@ -370,7 +629,7 @@ def run_all(args, selected, total, reviewed, writer, previous):
                     elapsed = time.monotonic() - started
                     rate = len(made) / max(elapsed, 1e-9)
                     left = (len(todo) - len(made)) / max(rate, 1e-9)
-                    print(f"mutate: {len(made)}/{len(todo)} {result['status']:<13} "
+                    print(f"mutate: {len(made)}/{len(todo)} {result['status']:<16} "
                           f"{mutant.describe()} (ETA {left:.0f}s)", file=sys.stderr,
                           flush=True)
 
@@ -399,7 +658,10 @@ def main(argv):
         print(mutation.__doc__.split("\n\n")[1])
         return OK
     try:
-        reviewed = records.read_equivalents()
+        reviewed = records.read_equivalents(args.equivalents)
+    except OSError as error:
+        return fail(f"--equivalents {outputs.shown(args.equivalents)}: "
+                    f"{outputs.reason(error)}", USAGE)
     except records.EquivalentsError as error:
         return fail(str(error))
     if args.summary:

@@ -513,12 +513,42 @@ def mutants_of(path, source, header_sources=()):
     return Scanner(path, source, type_names(source, *header_sources)).scan()
 
 
+SAMPLE_PER_FILE_MIN = 3
+
+
 def sample(mutants, count, seed):
     """A reproducible sample: `count` mutants (all if count is None) in a shuffled order
-    that depends only on the seed and the keys, not on the order of enumeration."""
-    ordered = sorted(mutants, key=lambda m: hashlib.sha256(
-        f"{seed}:{m.key()}".encode()).hexdigest())
-    return ordered if count is None else ordered[:count]
+    that depends only on the seed and the keys, not on the order of enumeration. The sample
+    is stratified by file: each file gets its share of `count` (largest remainders), and at
+    least SAMPLE_PER_FILE_MIN (or all it has) while count allows, so that a small sample
+    still holds every file's mutants."""
+    rank = lambda m: hashlib.sha256(f"{seed}:{m.key()}".encode()).hexdigest()  # noqa: E731
+    ordered = sorted(mutants, key=rank)
+    if count is None or count >= len(ordered):
+        return ordered
+    files = {}
+    for m in ordered:
+        files.setdefault(m.file, []).append(m)
+    names = sorted(files)
+    quota = {name: 0 for name in names}
+    left = count
+    for name in names:  # the floor first, in file order while the count lasts
+        take = min(SAMPLE_PER_FILE_MIN, len(files[name]), left)
+        quota[name] += take
+        left -= take
+    share = {name: left * len(files[name]) / len(ordered) for name in names}
+    for name in names:
+        extra = min(int(share[name]), len(files[name]) - quota[name])
+        quota[name] += extra
+    left = count - sum(quota.values())
+    for name in sorted(names, key=lambda n: (-(share[n] - int(share[n])), n)) * 2:
+        if left == 0:
+            break
+        if quota[name] < len(files[name]):
+            quota[name] += 1
+            left -= 1
+    chosen = {m.key() for name in names for m in files[name][:quota[name]]}
+    return [m for m in ordered if m.key() in chosen]
 
 
 def shard(mutants, index, count):

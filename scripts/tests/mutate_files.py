@@ -14,7 +14,9 @@ to read and to write.
                  the summary counts both mutants); a file with a malformed line is refused
                  (exit 2) and left byte for byte as it was. This part builds one worker
                  (release) under BUILD_DIR and judges two mutants with the simulator.
-usage: mutate_files.py SOURCE_ROOT BUILD_DIR"""
+  JUDGES         then, when given, the script JUDGES (mutate_judges.py) on the same worker,
+                 after this one: it needs the worker to itself.
+usage: mutate_files.py SOURCE_ROOT BUILD_DIR [JUDGES]"""
 import json
 import os
 import subprocess
@@ -154,6 +156,14 @@ with tempfile.TemporaryDirectory() as tmp:
             failures.append("a refused --resume changed the file")
     checked.append("--resume: half a line cut, 2 whole records; a malformed line refused, "
                    "the file unchanged")
+if len(sys.argv) > 3:
+    judged = subprocess.run([sys.executable, sys.argv[3], root, build], capture_output=True,
+                            text=True, timeout=1500)
+    if judged.returncode != 0:
+        failures.append(f"{sys.argv[3]}: exit {judged.returncode}\n{judged.stdout[-3000:]}"
+                        f"{judged.stderr[-2000:]}")
+    else:
+        checked.append(judged.stdout.strip())
 if failures:
     print("\n\n".join(failures))
     sys.exit(1)

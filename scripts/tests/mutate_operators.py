@@ -120,6 +120,21 @@ def main():
     parts = [mutation.shard(mutation.sample(found, None, 1), i, 3) for i in range(3)]
     check(sorted(k.key() for p in parts for k in p) == sorted(keys), "shards do not cover")
 
+    # Samples are stratified by file: a small file keeps its share in a small sample.
+    small = mutation.mutants_of("small.c", "static int f(int a) { return a + 1; }\n")
+    both = found + small
+    for seed in range(1, 30):
+        picked = mutation.sample(both, 12, seed)
+        in_small = sum(m.file == "small.c" for m in picked)
+        check(len(picked) == 12 and len({m.key() for m in picked}) == 12,
+              f"seed {seed}: the sample is not 12 distinct mutants")
+        check(in_small == min(len(small), mutation.SAMPLE_PER_FILE_MIN),
+              f"seed {seed}: {in_small} mutants of the small file in the sample, expected "
+              f"{min(len(small), mutation.SAMPLE_PER_FILE_MIN)}")
+        check([m.key() for m in picked] == [m.key() for m in
+                                            mutation.sample(list(reversed(both)), 12, seed)],
+              f"seed {seed}: the stratified sample depends on enumeration order")
+
     print(f"mutate_operators: {len(found)} mutants, {check.count} checks, "
           f"{check.failures} failed")
     return 1 if check.failures else 0
