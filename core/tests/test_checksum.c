@@ -36,6 +36,22 @@
 #include "vsr.h"
 #include "vsr_checksum_impl.h"
 
+#if defined(__x86_64__) && !defined(CS_CHECKSUM_PORTABLE_ONLY) && \
+    (defined(__GNUC__) || defined(__clang__))
+#define CPU_MAY_RUN_VAES256 1
+/* Whether this CPU has VAES and AVX2 and AES-NI is the selected implementation: then the
+ * two-lane VAES paths must be the ones taken (VAES read from cpuid: clang 14's
+ * __builtin_cpu_supports does not know it). */
+static bool cpu_runs_vaes256(void) {
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    bool vaes = __get_cpuid_count(7, 0, &a, &b, &c, &d) && (c & bit_VAES) != 0;
+    return vaes && __builtin_cpu_supports("avx2") &&
+           vsr_checksum_impl_selected() == VSR_CHECKSUM_IMPL_AESNI;
+}
+#else
+#define CPU_MAY_RUN_VAES256 0
+#endif
+
 /*
  * How many lines of each kind aegis128l.txt holds. Checking the count means a line the
  * parser skipped, or a file that failed to load, fails the test instead of passing quietly.
@@ -582,14 +598,9 @@ static void test_checksum_header_paths(void) {
     CHECK(cs_checksum_headers_path_available(CS_CHECKSUM_HEADERS_ONE_AT_A_TIME));
     CHECK_EQ(mismatches, 0);
     CHECK_EQ(overruns, 0);
-#if defined(__x86_64__) && !defined(CS_CHECKSUM_PORTABLE_ONLY) && \
-    (defined(__GNUC__) || defined(__clang__))
-    /* A CPU with VAES and AVX2 must batch, or decode loses half its checksum speed (VAES
-     * read from cpuid: clang 14's __builtin_cpu_supports does not know it). */
-    unsigned a = 0, b = 0, c = 0, d = 0;
-    bool vaes = __get_cpuid_count(7, 0, &a, &b, &c, &d) && (c & bit_VAES) != 0;
-    if (vaes && __builtin_cpu_supports("avx2") &&
-        vsr_checksum_impl_selected() == VSR_CHECKSUM_IMPL_AESNI) {
+#if CPU_MAY_RUN_VAES256
+    /* A CPU with VAES and AVX2 must batch, or decode loses half its checksum speed. */
+    if (cpu_runs_vaes256()) {
         CHECK(cs_checksum_headers_path_available(CS_CHECKSUM_HEADERS_VAES256X2));
         CHECK(strcmp(cs_checksum_headers_path(VSR_CHECKSUM_IMPL_AUTO), "one at a time") != 0);
     }
@@ -692,13 +703,9 @@ static void test_checksum_chunk_paths(void) {
     CHECK_EQ(copies_wrong, 0);
     CHECK_EQ(overruns, 0);
     CHECK_EQ(streams_wrong, 0);
-#if defined(__x86_64__) && !defined(CS_CHECKSUM_PORTABLE_ONLY) && \
-    (defined(__GNUC__) || defined(__clang__))
+#if CPU_MAY_RUN_VAES256
     /* A CPU with VAES and AVX2 must fuse the two checksums of a trailer chunk. */
-    unsigned a = 0, b = 0, c = 0, d = 0;
-    bool vaes = __get_cpuid_count(7, 0, &a, &b, &c, &d) && (c & bit_VAES) != 0;
-    if (vaes && __builtin_cpu_supports("avx2") &&
-        vsr_checksum_impl_selected() == VSR_CHECKSUM_IMPL_AESNI) {
+    if (cpu_runs_vaes256()) {
         CHECK(cs_checksum_chunk_path_available(CS_CHECKSUM_CHUNK_VAES256X2));
         CHECK(strcmp(cs_checksum_chunk_path(&stream), "vaes256x2") == 0);
     }
