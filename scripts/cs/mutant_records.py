@@ -126,7 +126,8 @@ def validate(record):
     if not (record.get("seed") is None or _int(record["seed"])):
         return "seed is not a non-negative integer"
     for key in ("check", "equivalent", "by", "input", "evidence", "differential", "sanitized",
-                "sanitizer", "not_selected", "build"):
+                "sanitizer", "not_selected", "build", "differential_checked_by",
+                "release"):
         if not (record.get(key) is None or _text(record[key])):
             return f"{key} is not a string"
     if not (record.get("object_identical") is None

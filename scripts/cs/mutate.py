@@ -39,6 +39,10 @@ killed_fuzz, killed_unit, killed_sanitizer, not_selected or survived:
                     differential check passed: mutants_differential (everything the
                     public API answers over a fixed workload), built with the mutant under
                     ASan+UBSan, prints the digests the unmutated sanitized build printed.
+                    When the unit tests judge, that program already ran in their
+                    sanitized suite (mutants-differential: --check against the expected
+                    digests, the original's), and is not run twice: the record says
+                    "differential_checked_by": "mutants-differential".
                     The record says "evidence": object_identical or differential; a
                     listed entry the evidence does not bear out is refused ("evidence":
                     "refused: WHY", said during the run and in the summary) and judged
@@ -54,6 +58,7 @@ Python 3 standard library only.
 
 import argparse
 import concurrent.futures
+import fcntl
 import os
 import sys
 import threading
@@ -69,6 +74,10 @@ HEADERS = ["core/include/vsr.h", "core/include/client_sessions.h", "core/src/tab
            "core/src/aegis_internal.h", "core/include/vsr_checksum_impl.h"]
 SIM = builds.SIMULATOR
 DIFFERENTIAL = "core/mutants/mutants_differential"
+REPLAY = "fuzz/fuzz_sim_replay"
+SUITES = {"unit": "core", "fuzz": "fuzz"}  # the meson suite each of these killers runs
+DIFFERENTIAL_TEST = "mutants-differential"  # its meson test: DIFFERENTIAL --check EXPECTED
+EXPECTED_DIGEST = "core/mutants/differential.expected"
 # The sanitized killers run slower than the release ones: their time limit is this many
 # times --timeout.
 SANITIZED_SLOWER = 3
@@ -145,10 +154,11 @@ def parse_args(argv):
                         help="the fuzz killer replays the fuzz_sim inputs in DIR through "
                              "the mutant's fuzz_sim_replay (instead of the meson suite "
                              "'fuzz' on the project's corpora)")
-    parser.add_argument("--timeout", type=float, default=120, metavar="S",
+    parser.add_argument("--timeout", type=float, default=30, metavar="S",
                         help="seconds per killer per mutant before it counts as a hang "
-                             "(killed, check 'timeout'; default 120; three times as long "
-                             "on the sanitized build)")
+                             "(killed, check 'timeout'; default 30, about 30 times what the "
+                             "unmutated killers take here; three times as long on the "
+                             "sanitized build)")
     parser.add_argument("--build-root", default=os.path.join(ROOT, "build-mutate"),
                         metavar="DIR", help="worker builds (default build-mutate/)")
     parser.add_argument("--out", default="mutate-results.jsonl", metavar="FILE",
@@ -290,10 +300,33 @@ class Worker:
         self.sanitized_targets = []
         self.sanitized_objects = {}
         self.digest = None
+        self.expected_digest = None
+
+    def targets_for(self, tests, suites):
+        """The simulator, the differential program, and what the meson suites of the killers
+        among `suites` run (unit: the suite core; fuzz: the suite fuzz): a mutant rebuilds
+        only what judges it."""
+        chosen = [SUITES[k] for k in suites if k in self.args.killers]
+        return [SIM, DIFFERENTIAL] + sorted(
+            {t for suite in chosen for test in tests.get(suite, []) for t in test["targets"]}
+            - {SIM, DIFFERENTIAL})
+
+    def hold(self):
+        """Takes the worker's lock for the rest of this process: two runs given the same
+        --build-root never mutate one tree at once (the second waits, and says so)."""
+        os.makedirs(self.root, exist_ok=True)
+        self.lock = open(os.path.join(self.root, ".worker.lock"), "w")
+        try:
+            fcntl.flock(self.lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"mutate: {self.root} is in use by another run; waiting for it",
+                  file=sys.stderr, flush=True)
+            fcntl.flock(self.lock, fcntl.LOCK_EX)
 
     def prepare(self):
         """Copies the sources (corpus included: the fuzz replay reads it from the tree),
         configures once, builds the unmutated targets and records their objects."""
+        self.hold()
         checkout.mirror(self.tree, checkout.source_files(include_all=True))
         for f in self.args.files:
             with open(os.path.join(ROOT, f), "rb") as handle:
@@ -301,9 +334,9 @@ class Worker:
         with builds.locked(self.build):
             builds.configure(self.build, builds.MUTANT, "mutate", source=self.tree)
             self.tests = builds.tests(self.build)
-            self.targets = [SIM, DIFFERENTIAL] + sorted(
-                {t for suite in ("core", "fuzz") for test in self.tests.get(suite, [])
-                 for t in test["targets"]} - {SIM, DIFFERENTIAL})
+            self.targets = self.targets_for(self.tests, ("unit", "fuzz"))
+            if self.args.corpus_replay is not None and "fuzz" in self.args.killers:
+                self.targets.append(REPLAY)
             builds.run(["ninja", "-C", self.build, *self.targets], "the unmutated build")
         for f in self.args.files:
             self.objects[f] = builds.objects_of(self.build, f)
@@ -311,7 +344,8 @@ class Worker:
                 raise MutateError(f"no object file for {f} in {self.build}")
         self.paths = checksum_paths(os.path.join(self.build, DIFFERENTIAL))
         # A killer that fails without a mutant would kill every mutant: refuse to start.
-        for verdict in (self.simulate(), self.fuzz(), self.unit()):
+        judges = {"sim": self.simulate, "fuzz": self.fuzz, "unit": self.unit}
+        for verdict in (judges[killer]() for killer in self.args.killers):
             if verdict is not None:
                 raise MutateError(f"the unmutated build already fails ({verdict['check']}); "
                                   f"fix that first ({self.build})")
@@ -324,18 +358,19 @@ class Worker:
             builds.configure(self.sanitized, builds.MUTANT_SANITIZED, "mutate",
                              source=self.tree)
             self.sanitized_tests = builds.tests(self.sanitized)
-            self.sanitized_targets = [SIM, DIFFERENTIAL] + sorted(
-                {t for test in self.sanitized_tests.get("core", [])
-                 for t in test["targets"]} - {SIM, DIFFERENTIAL})
+            self.sanitized_targets = self.targets_for(self.sanitized_tests, ("unit",))
             builds.run(["ninja", "-C", self.sanitized, *self.sanitized_targets],
                        "the unmutated sanitized build")
         for f in self.args.files:
             self.sanitized_objects[f] = builds.objects_of(self.sanitized, f)
-        for verdict in (self.simulate(sanitized=True), self.unit(sanitized=True)):
+        judges = {"sim": self.simulate, "unit": self.unit}
+        for verdict in (judges[k](sanitized=True) for k in self.args.killers if k in judges):
             if verdict is not None:
                 raise MutateError(f"the unmutated sanitized build already fails "
                                   f"({verdict['check']}); fix that first ({self.sanitized})")
         self.digest, problem = self.differential()
+        with open(os.path.join(self.tree, EXPECTED_DIGEST), errors="replace") as f:
+            self.expected_digest = f.read()
         if problem:
             raise MutateError(f"the unmutated sanitized build's differential program "
                               f"{problem} ({self.sanitized})")
@@ -374,11 +409,19 @@ class Worker:
         """The killers in order until one kills: each release killer, and after the
         simulator and after the unit tests the same killer on the sanitized build (built
         for the first mutant that gets that far). With --independent every release
-        killer's verdict is recorded, and the sanitized ones run when none killed."""
+        killer's verdict is recorded, and the sanitized ones run when none killed.
+        A mutant whose release object is the original's links the original's programs,
+        which passed every release killer in prepare(): those are not run again (the
+        record says "release": "not run: the object is the original's")."""
         judges = {"sim": self.simulate, "fuzz": self.fuzz, "unit": self.unit}
         again = [k for k in self.args.killers if k in ("sim", "unit")]
         verdict = None
-        if self.args.independent:
+        if result.get("object_identical"):
+            result["release"] = "not run: the object is the original's"
+            if self.args.independent:
+                result["verdicts"] = {k: None for k in self.args.killers}
+            stages = [(k, True) for k in again]
+        elif self.args.independent:
             verdicts = {k: judges[k]() for k in self.args.killers}
             result["verdicts"] = verdicts
             verdict = next((v for v in verdicts.values() if v is not None), None)
@@ -398,6 +441,8 @@ class Worker:
                 verdict = judges[killer](sanitized=True)
                 if verdict is not None:
                     verdict = sanitized_verdict(verdict)
+                elif killer == "unit" and self.unit_checks_differential():
+                    result["differential_checked_by"] = DIFFERENTIAL_TEST
             else:
                 verdict = judges[killer]()
         return verdict
@@ -429,7 +474,11 @@ class Worker:
         original's). status not_selected, with "not_selected" saying why, when the mutant is
         in a checksum path this CPU does not run, or in code an #if leaves out here."""
         result.update(status="survived", by=None)
-        if self.build_sanitized(mutant, mutated, result):
+        if result.get("differential_checked_by"):
+            # The sanitized unit suite passed, and in it the same program under the same
+            # build compared its digest with the expected one, which is the original's.
+            result["differential"] = "same"
+        elif self.build_sanitized(mutant, mutated, result):
             digest, problem = self.differential()
             if problem:
                 result["differential"] = f"differs: {problem}"
@@ -459,6 +508,14 @@ class Worker:
                        "(mutants_differential --paths)")
         if why:
             result.update(status="not_selected", not_selected=why)
+
+    def unit_checks_differential(self):
+        """Whether the sanitized unit suite runs the differential program with --check
+        against the expected digests (which the unmutated sanitized build's output was
+        found equal to): then a mutant that passes that suite has the original's digest."""
+        return self.digest == self.expected_digest and any(
+            test["name"] == DIFFERENTIAL_TEST and "--check" in test["cmd"]
+            for test in self.sanitized_tests.get("core", []))
 
     def compiled_here(self, mutant):
         """Whether the mutated place is compiled for this target: an #error put there stops
@@ -492,7 +549,7 @@ class Worker:
         if self.args.corpus_replay is None:
             return killers.suite(self.tests.get("fuzz", []), "fuzz", self.args.timeout,
                                  self.build)
-        return killers.corpus_replay(os.path.join(self.build, "fuzz", "fuzz_sim_replay"),
+        return killers.corpus_replay(os.path.join(self.build, REPLAY),
                                      self.args.corpus_replay, self.args.timeout)
 
     def unit(self, sanitized=False):

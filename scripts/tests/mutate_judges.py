@@ -92,9 +92,12 @@ with tempfile.TemporaryDirectory() as tmp:
     expect(SAME, "survived, equivalent with the differential evidence",
            lambda r: r["status"] == "survived" and r.get("differential") == "same"
            and r.get("evidence") == "differential" and r.get("equivalent"))
-    expect(IDENTICAL, "survived, equivalent with the object_identical evidence",
+    expect(IDENTICAL, "survived, equivalent with the object_identical evidence, the release "
+           "killers not run on the original's object",
            lambda r: r["status"] == "survived" and r.get("object_identical")
-           and r.get("evidence") == "object_identical" and r.get("equivalent"))
+           and r.get("evidence") == "object_identical" and r.get("equivalent")
+           and r.get("release") == "not run: the object is the original's")
+    expect(SAME, "the release killers run (its object differs)", lambda r: "release" not in r)
     if VAES in KEYS:
         expect(VAES, "not_selected (the vaes512x4 path, not on this CPU)",
                lambda r: r["status"] == "not_selected" and "vaes512x4" in r["not_selected"])
