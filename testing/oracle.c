@@ -117,36 +117,48 @@ bool oracle_verdict_agrees(vsr_error_code code, uint64_t rules, char *why, size_
 
 enum { SLOT_ENCODED_SIZE = VSR_HEADER_SIZE + 8 /* a reply header, then a u64 session */ };
 
-/* One occupied slot's client or commit, for finding the values that two slots share. */
-typedef struct slot_key {
-    uint64_t hi;
-    uint64_t lo;
-    uint32_t slot;
-} slot_key;
+/* The clients or the commits of the occupied slots met so far: an open-addressing set of
+ * 128-bit values (linear probing, a power-of-two size at least twice what it will hold). */
+typedef struct value_set {
+    uint64_t *values; /* hi, lo pairs */
+    uint8_t *used;
+    uint64_t mask;
+} value_set;
 
-static int slot_key_compare(const void *a, const void *b) {
-    const slot_key *x = a, *y = b;
-    if (x->hi != y->hi) return x->hi < y->hi ? -1 : 1;
-    if (x->lo != y->lo) return x->lo < y->lo ? -1 : 1;
-    return x->slot < y->slot ? -1 : (x->slot > y->slot);
+static value_set value_set_make(uint32_t values_max) {
+    uint64_t size = 2;
+    while (size < 2 * (uint64_t)values_max) size *= 2;
+    value_set set = {malloc((size_t)size * 2 * sizeof(uint64_t)), calloc((size_t)size, 1),
+                     size - 1};
+    TESTING_ASSERT(set.values != NULL && set.used != NULL);
+    return set;
 }
 
-/* Sorts keys[0..count) by (value, slot); every slot whose value an earlier slot has too
- * gets `rule` in rules[slot]. */
-static void mark_repeats(slot_key *keys, uint32_t count, uint64_t *rules, uint64_t rule) {
-    qsort(keys, count, sizeof(*keys), slot_key_compare);
-    for (uint32_t i = 1; i < count; i++) {
-        if (keys[i].hi == keys[i - 1].hi && keys[i].lo == keys[i - 1].lo) {
-            rules[keys[i].slot] |= rule;
+/* Adds (hi, lo); false when the set holds it already. */
+static bool value_set_add(value_set *set, uint64_t hi, uint64_t lo) {
+    uint64_t mixed = (lo ^ (hi * UINT64_C(0x9e3779b97f4a7c15))) * UINT64_C(0xd6e8feb86659fd93);
+    for (uint64_t at = (mixed ^ (mixed >> 32)) & set->mask;; at = (at + 1) & set->mask) {
+        if (!set->used[at]) {
+            set->used[at] = 1;
+            set->values[2 * at] = hi;
+            set->values[2 * at + 1] = lo;
+            return true;
         }
+        if (set->values[2 * at] == hi && set->values[2 * at + 1] == lo) return false;
     }
+}
+
+static void value_set_free(value_set *set) {
+    free(set->values);
+    free(set->used);
 }
 
 /*
  * Slots in slot order; the first slot that breaks a rule is the one the error names. A
  * duplicate is broken at the later of the two slots: a client or commit that an earlier
- * occupied slot has too. That earlier slot is valid wherever the scan gets that far, so
- * comparing neighbours of a sorted copy finds what comparing every pair would.
+ * occupied slot has too. Every earlier occupied slot is valid wherever the scan gets that
+ * far, so a set of the values of the occupied slots scanned so far finds what comparing
+ * every pair would.
  */
 oracle_trailer_verdict oracle_trailer_known(uint32_t clients_max, const uint8_t *bytes, size_t size,
                                             const uint8_t *known) {
@@ -156,30 +168,26 @@ oracle_trailer_verdict oracle_trailer_known(uint32_t clients_max, const uint8_t 
         return verdict;
     }
     const uint8_t *sessions = bytes + (size_t)clients_max * VSR_HEADER_SIZE;
-    size_t keys = (size_t)clients_max + 1; /* never an allocation of 0 bytes */
-    uint64_t *repeated = calloc(keys, sizeof(uint64_t));
-    slot_key *clients = malloc(keys * sizeof(slot_key));
-    slot_key *commits = malloc(keys * sizeof(slot_key));
-    TESTING_ASSERT(repeated != NULL && clients != NULL && commits != NULL);
     uint32_t occupied = 0;
     for (uint32_t slot = 0; slot < clients_max; slot++) {
-        if (testing_load(sessions + (size_t)slot * 8, 8) == 0) continue;
-        const uint8_t *h = bytes + (size_t)slot * VSR_HEADER_SIZE;
-        clients[occupied] = (slot_key){testing_load(h + 200, 8), testing_load(h + 192, 8), slot};
-        commits[occupied] = (slot_key){0, testing_load(h + 216, 8), slot};
-        occupied++;
+        occupied += testing_load(sessions + (size_t)slot * 8, 8) != 0;
     }
-    mark_repeats(clients, occupied, repeated, ORACLE_RULE(VSR_ERROR_DUPLICATE_CLIENT));
-    mark_repeats(commits, occupied, repeated, ORACLE_RULE(VSR_ERROR_DUPLICATE_COMMIT));
+    value_set clients = value_set_make(occupied), commits = value_set_make(occupied);
     for (uint32_t slot = 0; slot < clients_max; slot++) {
         const uint8_t *h = bytes + (size_t)slot * VSR_HEADER_SIZE;
         uint64_t session = testing_load(sessions + (size_t)slot * 8, 8);
-        uint64_t rules = repeated[slot];
+        uint64_t rules = 0;
         if (session == 0) {
             if (!testing_all_zero(h, VSR_HEADER_SIZE)) {
                 rules |= ORACLE_RULE(VSR_ERROR_FREE_SLOT_NOT_ZERO);
             }
         } else {
+            if (!value_set_add(&clients, testing_load(h + 200, 8), testing_load(h + 192, 8))) {
+                rules |= ORACLE_RULE(VSR_ERROR_DUPLICATE_CLIENT);
+            }
+            if (!value_set_add(&commits, 0, testing_load(h + 216, 8))) {
+                rules |= ORACLE_RULE(VSR_ERROR_DUPLICATE_COMMIT);
+            }
             /* A header that is byte for byte one of known's occupied ones keeps its checksum. */
             const uint8_t *k = known + (size_t)slot * VSR_HEADER_SIZE;
             bool same = known != NULL &&
@@ -198,9 +206,8 @@ oracle_trailer_verdict oracle_trailer_known(uint32_t clients_max, const uint8_t 
             break;
         }
     }
-    free(repeated);
-    free(clients);
-    free(commits);
+    value_set_free(&clients);
+    value_set_free(&commits);
     return verdict;
 }
 
