@@ -299,6 +299,7 @@ class Worker:
         self.sanitized_tests = {}
         self.sanitized_targets = []
         self.sanitized_objects = {}
+        self.sanitized_unit_passing = set()  # unit tests the unmutated sanitized build passes
         self.digest = None
         self.expected_digest = None
 
@@ -352,8 +353,9 @@ class Worker:
 
     def prepare_sanitized(self):
         """The sanitized twin, from the unmutated tree: configured and built once, its
-        objects recorded, its killers and the differential program run without a mutant
-        (which must pass: the digest is what a mutant's is compared with)."""
+        objects recorded, its simulator and the differential program run without a mutant
+        (which must pass: the digest is what a mutant's is compared with); its unit tests
+        are run unmutated when one fails on a mutant (confirm_unit)."""
         with builds.locked(self.sanitized):
             builds.configure(self.sanitized, builds.MUTANT_SANITIZED, "mutate",
                              source=self.tree)
@@ -363,8 +365,9 @@ class Worker:
                        "the unmutated sanitized build")
         for f in self.args.files:
             self.sanitized_objects[f] = builds.objects_of(self.sanitized, f)
-        judges = {"sim": self.simulate, "unit": self.unit}
-        for verdict in (judges[k](sanitized=True) for k in self.args.killers if k in judges):
+        # The simulator first, unmutated (seconds); the unit suite (half a minute here) is
+        # run unmutated only for a test that fails on a mutant (confirm_unit).
+        for verdict in (self.simulate(sanitized=True),) if "sim" in self.args.killers else ():
             if verdict is not None:
                 raise MutateError(f"the unmutated sanitized build already fails "
                                   f"({verdict['check']}); fix that first ({self.sanitized})")
@@ -440,6 +443,8 @@ class Worker:
                     continue
                 verdict = judges[killer](sanitized=True)
                 if verdict is not None:
+                    if killer == "unit":
+                        self.confirm_unit(mutant, mutated, verdict["check"].split(":", 1)[0])
                     verdict = sanitized_verdict(verdict)
                 elif killer == "unit" and self.unit_checks_differential():
                     result["differential_checked_by"] = DIFFERENTIAL_TEST
@@ -508,6 +513,26 @@ class Worker:
                        "(mutants_differential --paths)")
         if why:
             result.update(status="not_selected", not_selected=why)
+
+    def confirm_unit(self, mutant, mutated, name):
+        """A sanitized unit test `name` failed on `mutant`: it counts as a kill only if the
+        unmutated sanitized build passes it, which is checked once per test (restoring the
+        sources, rebuilding, running that test) and refuses the run otherwise."""
+        if name in self.sanitized_unit_passing:
+            return
+        self.restore(mutant.file)
+        try:
+            built, _ = builds.rebuild(self.sanitized, self.sanitized_targets)
+            tests = [t for t in self.sanitized_tests.get("core", []) if t["name"] == name]
+            failed = not built or not tests or killers.suite(
+                tests, "unit", self.args.timeout * SANITIZED_SLOWER, self.sanitized,
+                env=killers.SANITIZER_ENV) is not None
+        finally:
+            checkout.write_if_changed(os.path.join(self.tree, mutant.file), mutated)
+        if failed:
+            raise MutateError(f"the unmutated sanitized build already fails the unit test "
+                              f"{name}; fix that first ({self.sanitized})")
+        self.sanitized_unit_passing.add(name)
 
     def unit_checks_differential(self):
         """Whether the sanitized unit suite runs the differential program with --check
@@ -665,7 +690,13 @@ def run_all(args, selected, total, reviewed, writer, previous):
                 if not queue:
                     return
                 mutant = queue.pop()
-            result = worker.evaluate(mutant)
+            try:
+                result = worker.evaluate(mutant)
+            except MutateError as error:
+                with lock:
+                    errors.append(error)
+                    interrupted.set()
+                return
             refused = records.classify_equivalent(result, reviewed)
             with lock:
                 if interrupted.is_set():
