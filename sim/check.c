@@ -230,13 +230,35 @@ bool sim_check_checksum_known(sim_failure *failure) {
     return true;
 }
 
-bool sim_check_checksum_portable(const uint8_t *bytes, size_t size, vsr_u128 expected,
-                                 const char *what, uint64_t op, int replica, sim_failure *failure) {
-    vsr_u128 portable = vsr_checksum_with(VSR_CHECKSUM_IMPL_PORTABLE, bytes, size);
+static bool portable_agrees(vsr_u128 portable, size_t size, vsr_u128 expected, const char *what,
+                            uint64_t op, int replica, sim_failure *failure) {
     if (portable == expected) return true;
     char e[33], p[33];
     return sim_fail(failure, "checksum.portable", op, replica,
                     "op %" PRIu64 ": %s (%zu bytes): %s gives 0x%s, the portable checksum 0x%s", op,
                     what, size, vsr_checksum_impl_name(vsr_checksum_impl_selected()),
                     sim_u128_text(expected, e), sim_u128_text(portable, p));
+}
+
+bool sim_check_checksum_portable(const uint8_t *bytes, size_t size, vsr_u128 expected,
+                                 const char *what, uint64_t op, int replica, sim_failure *failure) {
+    return portable_agrees(vsr_checksum_with(VSR_CHECKSUM_IMPL_PORTABLE, bytes, size), size,
+                           expected, what, op, replica, failure);
+}
+
+bool sim_check_checksum_portable_prefix(const uint8_t *bytes, size_t size, vsr_u128 expected,
+                                        const char *what, size_t prefix_size,
+                                        vsr_u128 expected_prefix, const char *what_prefix,
+                                        uint64_t op, int replica, sim_failure *failure) {
+    SIM_ASSERT(prefix_size <= size);
+    vsr_checksum_stream whole;
+    vsr_checksum_stream_init_with(&whole, VSR_CHECKSUM_IMPL_PORTABLE);
+    vsr_checksum_stream_add(&whole, bytes, prefix_size);
+    vsr_checksum_stream prefix = whole; /* the stream so far, finished on its own */
+    vsr_u128 portable_prefix = vsr_checksum_stream_final(&prefix);
+    vsr_checksum_stream_add(&whole, bytes + prefix_size, size - prefix_size);
+    return portable_agrees(vsr_checksum_stream_final(&whole), size, expected, what, op, replica,
+                           failure) &&
+           portable_agrees(portable_prefix, prefix_size, expected_prefix, what_prefix, op, replica,
+                           failure);
 }

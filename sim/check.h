@@ -73,4 +73,11 @@ bool sim_check_checksum_known(sim_failure *failure);
 bool sim_check_checksum_portable(const uint8_t *bytes, size_t size, vsr_u128 expected,
                                  const char *what, uint64_t op, int replica, sim_failure *failure);
 
+/* The same for bytes[0..size) and, in the same pass, for its first prefix_size bytes
+ * (prefix_size <= size): expected and expected_prefix (what_prefix names the prefix). */
+bool sim_check_checksum_portable_prefix(const uint8_t *bytes, size_t size, vsr_u128 expected,
+                                        const char *what, size_t prefix_size,
+                                        vsr_u128 expected_prefix, const char *what_prefix,
+                                        uint64_t op, int replica, sim_failure *failure);
+
 #endif
