@@ -125,7 +125,8 @@ static bool check_portable(sim_cluster *c, const sim_replica *r, const uint8_t *
     if (memcmp(blocks + VSR_HEADER_SIZE, r->trailer, body) != 0) {
         return sim_fail(c->failure, "checkpoint.block_body", r->op, r->index,
                         "op %" PRIu64 ": the first block's body is not the trailer's first %u "
-                        "bytes", r->op, body);
+                        "bytes",
+                        r->op, body);
     }
     return sim_check_checksum_portable_prefix(
                r->trailer, (size_t)c->trailer_size, reference->checksum, "the trailer", body,
