@@ -300,6 +300,8 @@ class Worker:
         self.sanitized_targets = []
         self.sanitized_objects = {}
         self.sanitized_unit_passing = set()  # unit tests the unmutated sanitized build passes
+        self.traps = {}  # function: whether a trap at its start fires (never_run_here)
+        self.paths_checked = {}  # mutant key: whether its build selects the original's paths
         self.digest = None
         self.expected_digest = None
 
@@ -438,6 +440,9 @@ class Worker:
         for killer, sanitized in stages:
             if verdict is not None:
                 break
+            if sanitized and self.never_run_here(mutant):
+                result["sanitized"] = "not run: " + self.never_run_here(mutant)
+                continue
             if sanitized:
                 if not self.build_sanitized(mutant, mutated, result):
                     continue
@@ -479,7 +484,11 @@ class Worker:
         original's). status not_selected, with "not_selected" saying why, when the mutant is
         in a checksum path this CPU does not run, or in code an #if leaves out here."""
         result.update(status="survived", by=None)
-        if result.get("differential_checked_by"):
+        unreached = self.never_run_here(mutant)
+        if unreached:
+            result["sanitized"] = "not run: " + unreached
+            result["differential"] = "not run: " + unreached
+        elif result.get("differential_checked_by"):
             # The sanitized unit suite passed, and in it the same program under the same
             # build compared its digest with the expected one, which is the original's.
             result["differential"] = "same"
@@ -513,6 +522,56 @@ class Worker:
                        "(mutants_differential --paths)")
         if why:
             result.update(status="not_selected", not_selected=why)
+
+    def never_run_here(self, mutant):
+        """Why the mutated function never runs on this CPU, or None. It must be a function
+        of a checksum path that this CPU does not run (mutants_differential --paths, of the
+        unmutated build and of the mutant's), other than the path's selectors (NAME_detect,
+        NAME_available: they run here to answer), and a __builtin_trap() put at the start
+        of its body must fire under none of the release killers (checked once per function:
+        trapped()). Its mutants then get no sanitized run, which could not reach them."""
+        function = mutant.function
+        if mutant.file != "core/src/checksum.c" or not function or \
+                function.endswith(("_detect", "_available")):
+            return None
+        path = checksum_path_of(function)
+        if not path or self.paths.get(path) != "unavailable":
+            return None
+        if self.trapped(mutant.file, function):
+            return None
+        if mutant.key() not in self.paths_checked:
+            self.paths_checked[mutant.key()] = \
+                checksum_paths(os.path.join(self.build, DIFFERENTIAL)) == self.paths
+        if not self.paths_checked[mutant.key()]:
+            return None
+        return (f"{function} never runs on this CPU (the path {path.split(' ', 1)[1]} is not "
+                "selected, and a trap at the start of its body fired under no release "
+                "killer)")
+
+    def trapped(self, path, function):
+        """Whether a __builtin_trap() at the start of `function`'s body (in the unmutated
+        file) fires under the release killers, or the trap cannot be placed. Once per
+        function and worker; the mutant under way is put back after."""
+        if function in self.traps:
+            return self.traps[function]
+        original = self.originals[path].decode()
+        at = mutation.body_start(original, function)
+        where = os.path.join(self.tree, path)
+        with open(where, "rb") as f:
+            current = f.read()
+        fired = True
+        if at is not None:
+            checkout.write_if_changed(where, (original[:at] + " __builtin_trap(); " +
+                                              original[at:]).encode())
+            try:
+                built, _ = builds.rebuild(self.build, self.targets)
+                judges = {"sim": self.simulate, "fuzz": self.fuzz, "unit": self.unit}
+                fired = not built or any(judges[k]() is not None for k in self.args.killers)
+            finally:
+                checkout.write_if_changed(where, current)
+                builds.rebuild(self.build, self.targets)
+        self.traps[function] = fired
+        return fired
 
     def confirm_unit(self, mutant, mutated, name):
         """A sanitized unit test `name` failed on `mutant`: it counts as a kill only if the

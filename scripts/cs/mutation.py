@@ -507,6 +507,15 @@ class Scanner:
             seen[identity] = mutant.occurrence + 1
 
 
+def body_start(source, function):
+    """The offset just past the { that opens the body of `function` in source, or None (no
+    such function, or more than one body of that name)."""
+    scanner = Scanner("", source, type_names(source))
+    found = [scanner.tokens[index].end for index in scanner.pairs
+             if scanner.tokens[index].text == "{" and scanner._function_name(index) == function]
+    return found[0] if len(found) == 1 else None
+
+
 def mutants_of(path, source, header_sources=()):
     """Every mutant of one file, in source order. path is the file's name relative to the
     root (it is part of each key)."""

@@ -69,8 +69,45 @@ with tempfile.TemporaryDirectory() as tmp:
         check(f.read() == mutated, "the mutant is put back after a refusal too")
     check("checksum" not in worker.sanitized_unit_passing, "a failing test is not remembered")
 
+# Worker.trapped: a trap at the start of the function's body, the release killers, the
+# mutant put back and rebuilt; a trap that fires means the function runs here.
+with tempfile.TemporaryDirectory() as tmp:
+    args = types.SimpleNamespace(build_root=tmp, timeout=30, killers=("sim", "unit"))
+    worker = mutate.Worker(0, args)
+    name = "core/src/checksum.c"
+    path = os.path.join(worker.tree, name)
+    os.makedirs(os.path.dirname(path))
+    source = "static int quiet(void) {\n    return 1;\n}\nint loud(int x) {\n    return x;\n}\n"
+    worker.originals[name] = source.encode()
+    mutated = source.replace("return x;", "return -x;").encode()
+    with open(path, "wb") as f:
+        f.write(mutated)
+    seen = []
+
+    def rebuild_seen(directory, targets):
+        with open(path, "rb") as f:
+            seen.append(f.read().decode())
+        return True, ""
+
+    def killer(sanitized=False):
+        return {"by": "sim", "check": "trap"} if "__builtin_trap" in seen[-1] and \
+            "loud(int x) { __builtin_trap();" in seen[-1] else None
+
+    builds.rebuild = rebuild_seen
+    worker.simulate = worker.unit = killer
+    check(worker.trapped(name, "quiet") is False, "a trap in a function no killer runs")
+    check(len(seen) == 2 and "quiet(void) { __builtin_trap();" in seen[0]
+          and "return x;" in seen[0] and seen[1] == mutated.decode(),
+          f"the trap in the original's function, then the mutant rebuilt: {seen}")
+    check(worker.trapped(name, "loud") is True, "a trap a killer hits")
+    seen.clear()
+    check(worker.trapped(name, "loud") is True and seen == [], "once per function")
+    check(worker.trapped(name, "absent") is True, "no such function: not shown unreached")
+    with open(path, "rb") as f:
+        check(f.read() == mutated, "the mutant is in the tree after the traps")
+
 if failures:
     print("\n".join(f"FAIL: {f}" for f in failures))
     sys.exit(1)
 print("mutate_confirm: a sanitized unit kill is confirmed on the unmutated build once per "
-      "test; a test it fails too refuses the run")
+      "test; a test it fails too refuses the run; a trap at a function's start, once")

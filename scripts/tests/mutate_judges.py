@@ -9,9 +9,12 @@ mutants the release simulator misses.
   accepted          an entry for slot_add's '>' -> '>=' (the same maximum either way): its
                     differential check passes, so it is equivalent with that evidence; and
                     chunk_size's '<' -> '<=', whose object file is the original's
-  not_selected      a mutant of the AVX-512 header path's detection on a CPU without it,
-                    and one of the ARMv8 path, which an #if leaves out on x86-64 (on a CPU
-                    that runs either path, that mutant is judged as any other instead)
+  not_selected      a mutant of the AVX-512 header path's detection on a CPU without it
+                    (rerun under the sanitizers: detection runs here), one of that path's
+                    code (no sanitized run: a trap at the start of its function fires under
+                    no killer), and one of the ARMv8 path, which an #if leaves out on
+                    x86-64 (on a CPU that runs either path, that mutant is judged as any
+                    other instead)
   --summary         the table has the sanitizer and not-selected columns and reads a
                     record of an engine that checked no evidence
 This builds one worker (release and ASan+UBSan) under BUILD_DIR and judges six mutants with
@@ -31,6 +34,7 @@ MEMORY = "core/src/table.c|lines_size|arithmetic|-|+|0"
 SAME = "core/src/codec.c|slot_add|relational|>|>=|0"
 IDENTICAL = "core/src/trailer.c|chunk_size|relational|<|<=|0"
 VAES = "core/src/checksum.c|vaes_detect|literal|5|4|0"
+UNREACHED = "core/src/checksum.c|vaes_checksum_headers|literal|1|2|0"
 ARMV8 = "core/src/checksum.c|armv8_update|index|[7]|[7 + 1]|0"
 KEYS = [SANITIZER, KILLED, MEMORY, SAME, IDENTICAL]
 
@@ -46,7 +50,7 @@ def cpu_flags():
 x86 = platform.machine() in ("x86_64", "AMD64")
 flags = cpu_flags()
 if x86 and "avx512f" not in flags:
-    KEYS.append(VAES)
+    KEYS += [VAES, UNREACHED]
 if x86:
     KEYS.append(ARMV8)
 
@@ -101,6 +105,14 @@ with tempfile.TemporaryDirectory() as tmp:
     if VAES in KEYS:
         expect(VAES, "not_selected (the vaes512x4 path, not on this CPU)",
                lambda r: r["status"] == "not_selected" and "vaes512x4" in r["not_selected"])
+    if UNREACHED in KEYS:
+        expect(UNREACHED, "not_selected, no sanitized run (a trap at the start of "
+               "vaes_checksum_headers fires under no killer here)",
+               lambda r: r["status"] == "not_selected" and r.get("sanitized", "").startswith(
+                   "not run: vaes_checksum_headers never runs on this CPU")
+               and r.get("differential", "").startswith("not run:"))
+        expect(VAES, "a selector of that path: rerun under the sanitizers",
+               lambda r: r.get("sanitized") == "built")
     if ARMV8 in KEYS:
         expect(ARMV8, "not_selected (not compiled for x86-64)",
                lambda r: r["status"] == "not_selected" and "#if" in r["not_selected"])
