@@ -354,11 +354,13 @@ class Sweep:
         if elapsed > self.shard_seconds.get(shard, -1.0):
             self.shard_seconds[shard] = max(self.shard_seconds.get(shard, 0), elapsed)
 
-    def absorb(self, seeds, digests, outcome, durations, kinds, counts, failure=None):
+    def absorb(self, seeds, digests, outcome, durations, kinds, counts, failure=None,
+               summary=None):
         """The lines of one batch, in order: seeds and digests (sequences of integers),
         outcome (one for all), durations (None for a line without one), the scenario counts
         of each line in the order of `kinds`, one line after the other (len(kinds) a line),
-        failure (signature, message, reproduce) of a single failed line."""
+        failure (signature, message, reproduce) of a single failed line. summary: what
+        batch_summary() says of these arguments, when a reading process computed it."""
         n = len(seeds)
         self.lines += n
         fresh = self.seeds.add(seeds, digests)
@@ -367,6 +369,7 @@ class Sweep:
                 return
             seeds = [seeds[i] for i in fresh]
             durations = [durations[i] for i in fresh]
+            summary = None  # of every line of the batch, not of these
         n = len(seeds)
         self.outcomes[outcome] += n
         timed = durations if None not in durations else [d for d in durations
@@ -374,26 +377,42 @@ class Sweep:
         if timed:
             self.durations.add(timed)
         ranked = durations if timed is durations else [d or 0 for d in durations]
-        top = heapq.nlargest(SLOWEST_KEPT, range(n), key=ranked.__getitem__)
+        if summary is None:
+            summary = batch_summary(durations, kinds, counts, fresh)
+        top, coverage = summary
         self.slowest = heapq.nsmallest(SLOWEST_KEPT, self.slowest + [
             (-ranked[i], self.arrivals + i, seeds[i]) for i in top])
         self.arrivals += n
-        width = len(kinds)
-        for k, kind in enumerate(kinds):
-            column = counts[k::width]
-            if fresh is not None:
-                column = [column[i] for i in fresh]
+        for kind, (nonzero, total) in zip(kinds, coverage):
             entry = self.coverage.get(kind)
             if entry is None:
                 entry = self.coverage[kind] = [0, 0]
-            entry[0] += n - column.count(0)
-            entry[1] += sum(column)
+            entry[0] += nonzero
+            entry[1] += total
         if failure is not None and outcome != "ok":
             signature, message, reproduce = failure
             group = self.failures.get(signature)
             if group is None:
                 group = self.failures[signature] = Group()
             group.add(seeds[0], message, reproduce)
+
+
+def batch_summary(durations, kinds, counts, fresh=None):
+    """(the indexes of the slowest SLOWEST_KEPT lines, slowest first; per kind, how many
+    lines have a count other than 0 and the sum of the counts) of one batch of
+    Sweep.absorb, of its lines at the indexes `fresh` (all when None; durations are then
+    those lines' already). A reading process of Parallel computes it beside its lines, so
+    that the main process does not."""
+    ranked = durations if None not in durations else [d or 0 for d in durations]
+    top = heapq.nlargest(SLOWEST_KEPT, range(len(ranked)), key=ranked.__getitem__)
+    width = len(kinds)
+    coverage = []
+    for k in range(width):
+        column = counts[k::width]
+        if fresh is not None:
+            column = [column[i] for i in fresh]
+        coverage.append((len(column) - column.count(0), sum(column)))
+    return top, coverage
 
 
 class Group:
@@ -817,8 +836,10 @@ class Recorder:
     def note_elapsed(self, shard, elapsed):
         self.events.append(("elapsed", self.whose, shard, elapsed))
 
-    def absorb(self, *arguments):
-        self.events.append(("absorb", self.whose, arguments))
+    def absorb(self, seeds, digests, outcome, durations, kinds, counts, failure=None):
+        arguments = (seeds, digests, outcome, durations, kinds, counts, failure)
+        self.events.append(("absorb", self.whose, arguments,
+                            batch_summary(durations, kinds, counts)))
 
 
 class RangeReader(Reader):
@@ -922,9 +943,9 @@ class Parallel:
         for event in events:
             kind = event[0]
             if kind == "absorb":
-                (record, path), arguments = event[1], event[2]
+                (record, path), arguments, summary = event[1], event[2], event[3]
                 reader.lines += len(arguments[0])
-                reader.sweep_of(record, path).absorb(*arguments)
+                reader.sweep_of(record, path).absorb(*arguments, summary=summary)
             elif kind == "commit":
                 (record, path), commit = event[1], event[2]
                 reader.sweep_of(record, path).note_commit(commit)
