@@ -440,8 +440,9 @@ class Worker:
         for killer, sanitized in stages:
             if verdict is not None:
                 break
-            if sanitized and self.never_run_here(mutant):
-                result["sanitized"] = "not run: " + self.never_run_here(mutant)
+            unreached = sanitized and self.never_run_here(mutant)
+            if unreached:
+                result["sanitized"] = "not run: " + unreached
                 continue
             if sanitized:
                 if not self.build_sanitized(mutant, mutated, result):
