@@ -777,25 +777,69 @@ static void test_names_and_selection(void) {
 }
 
 #if defined(__unix__)
-/* Asking for an implementation the CPU lacks is a programmer error: it must abort. */
-static void test_unavailable_aborts(void) {
+/* Whether call(impl) stops on an assertion (SIGABRT) in a child process. */
+static bool aborts(void (*call)(vsr_checksum_impl), vsr_checksum_impl impl) {
+    fflush(NULL);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        if (freopen("/dev/null", "w", stderr) == NULL) {
+            _exit(3);
+        }
+        call(impl);
+        _exit(0);
+    }
+    int status = 0;
+    CHECK(waitpid(pid, &status, 0) == pid);
+    return WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT;
+}
+
+static void checksum_one_byte(vsr_checksum_impl impl) { (void)vsr_checksum_with(impl, "x", 1); }
+static void checksum_null_one(vsr_checksum_impl impl) { (void)vsr_checksum_with(impl, NULL, 1); }
+static void checksum_null_none(vsr_checksum_impl impl) {
+    /* No bytes: NULL is allowed, and the checksum is the empty input's. */
+    if (vsr_checksum_with(impl, NULL, 0) != vsr_checksum_with(impl, "", 0)) _exit(4);
+}
+static void absorb_null(vsr_checksum_impl impl, size_t blocks) {
+    alignas(16) uint8_t state[8][16];
+    memcpy(state, cs_aegis_state_zero, sizeof(state));
+    cs_aegis_absorb(impl, state, NULL, blocks);
+    if (memcmp(state, cs_aegis_state_zero, sizeof(state)) != 0) _exit(4); /* none absorbed */
+}
+static void absorb_null_none(vsr_checksum_impl impl) { absorb_null(impl, 0); }
+static void absorb_null_one(vsr_checksum_impl impl) { absorb_null(impl, 1); }
+static void stream_add_null(vsr_checksum_impl impl, size_t size) {
+    vsr_checksum_stream stream;
+    vsr_checksum_stream_init_with(&stream, impl);
+    vsr_checksum_stream_add(&stream, NULL, size);
+    if (stream.size_total != 0) _exit(4);
+}
+static void stream_add_null_none(vsr_checksum_impl impl) { stream_add_null(impl, 0); }
+static void stream_add_null_one(vsr_checksum_impl impl) { stream_add_null(impl, 1); }
+static void stream_add_after_final(vsr_checksum_impl impl) {
+    vsr_checksum_stream stream;
+    vsr_checksum_stream_init_with(&stream, impl);
+    (void)vsr_checksum_stream_final(&stream);
+    vsr_checksum_stream_add(&stream, "x", 1);
+}
+
+/* Asking for an implementation the CPU lacks is a programmer error: it must abort. So are
+ * bytes at NULL, on either side of the size that allows it (none), and a finished stream. */
+static void test_misuse_aborts(void) {
     for (size_t i = 0; i < IMPLS_ALL_COUNT; i++) {
-        if (vsr_checksum_impl_available(impls_all[i])) {
+        vsr_checksum_impl impl = impls_all[i];
+        if (!vsr_checksum_impl_available(impl)) {
+            CHECK(aborts(checksum_one_byte, impl));
             continue;
         }
-        fflush(NULL);
-        pid_t pid = fork();
-        CHECK(pid >= 0);
-        if (pid == 0) {
-            if (freopen("/dev/null", "w", stderr) == NULL) {
-                _exit(3);
-            }
-            (void)vsr_checksum_with(impls_all[i], "x", 1);
-            _exit(0);
-        }
-        int status = 0;
-        CHECK(waitpid(pid, &status, 0) == pid);
-        CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+        CHECK(!aborts(checksum_one_byte, impl));
+        CHECK(aborts(checksum_null_one, impl));
+        CHECK(!aborts(checksum_null_none, impl));
+        CHECK(aborts(absorb_null_one, impl));
+        CHECK(!aborts(absorb_null_none, impl));
+        CHECK(aborts(stream_add_null_one, impl));
+        CHECK(!aborts(stream_add_null_none, impl));
+        CHECK(aborts(stream_add_after_final, impl));
     }
 }
 #endif
@@ -814,7 +858,7 @@ int main(int argc, char **argv) {
     test_checksum_header_paths();
     test_checksum_chunk_paths();
 #if defined(__unix__)
-    test_unavailable_aborts();
+    test_misuse_aborts();
 #endif
     return testing_done("test_checksum");
 }
