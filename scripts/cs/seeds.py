@@ -130,12 +130,25 @@ def selection(first, last, seeds, seconds):
     return " ".join(parts)
 
 
+# The chunks of a sweep without --chunk: each simulator process runs as many seeds as
+# leaves every worker about CHUNK_SHARES chunks of what is left (of the seeds, or of the
+# time of a --time sweep, at the rate seen so far), within CHUNK_MIN..CHUNK_MAX. A process
+# costs the sweep a fork and the simulator its memory's first touch: about a quarter more
+# CPU a seed at 32 seeds a process than at 512. Chunks shrink as the end nears, so that the
+# workers finish together and a --time sweep ends close to its time.
+CHUNK_MIN = 8
+CHUNK_MAX = 512
+CHUNK_SHARES = 4
+
+
 class Seeds:
     """Hands out chunks (first, count, stride) of one shard's seeds, thread-safe, skipping
-    the seeds in `done` (a resumed sweep)."""
+    the seeds in `done` (a resumed sweep). chunk: the seeds of every chunk, or None for
+    chunks sized by what is left (see CHUNK_MAX) among `jobs` workers, who say how long
+    each chunk took (ran)."""
 
     def __init__(self, start, total_all, shard_index, shard_count, chunk, seconds=None,
-                 bounded=True, done=()):
+                 bounded=True, done=(), jobs=1):
         self.lock = threading.Lock()
         self.stride = shard_count
         self.next = start + shard_index
@@ -146,6 +159,8 @@ class Seeds:
         self.requeued = []
         self.deadline = time.monotonic() + seconds if seconds else None
         self.chunk = chunk
+        self.jobs = jobs
+        self.ran_seeds, self.ran_seconds = 0, 0.0  # of the chunks done, all workers
         self.stopped = False
 
     def stop(self):
@@ -162,7 +177,7 @@ class Seeds:
                     return self.requeued.pop()
                 if self.left == 0 or (self.deadline and time.monotonic() >= self.deadline):
                     return None
-                count = min(self.chunk, self.left)
+                count = min(self.chunk_size(), self.left)
                 chunk = (self.next, count, self.stride)
                 self.next += count * self.stride
                 self.left -= count
@@ -172,6 +187,29 @@ class Seeds:
                 if runs:
                     self.requeued.extend(reversed(runs[1:]))
                     return runs[0]
+
+    def chunk_size(self):
+        """The seeds of the next chunk (under the lock)."""
+        if self.chunk is not None:
+            return self.chunk
+        shares = CHUNK_SHARES * self.jobs
+        if self.deadline is not None:
+            if self.ran_seeds == 0:
+                return CHUNK_MIN  # no rate seen yet
+            # Seeds a worker runs in its share of the time left.
+            left = (self.deadline - time.monotonic()) * self.ran_seeds / self.ran_seconds
+            wanted = int(left) // CHUNK_SHARES
+            if self.total is not None:
+                wanted = min(wanted, -(-self.left // shares))
+        else:
+            wanted = -(-self.left // shares)
+        return max(CHUNK_MIN, min(CHUNK_MAX, wanted))
+
+    def ran(self, count, seconds):
+        """A worker ran `count` seeds in `seconds`: the rate a --time sweep sizes by."""
+        with self.lock:
+            self.ran_seeds += count
+            self.ran_seconds += max(seconds, 1e-6)
 
     def split(self, chunk):
         """The chunk without the done seeds, as runs of consecutive (by stride) seeds."""

@@ -28,7 +28,6 @@ from .exits import COVERAGE, ENVIRONMENT, FAILED, OK, USAGE
 HOST = socket.gethostname()
 DEFAULT_SECONDS = 60
 DEFAULT_SEED_TIMEOUT = 60.0
-DEFAULT_CHUNK = 32
 MAX_PARALLEL_SHARDS = 1 << 16
 STDERR_KEPT = 1 << 20
 # What makes result lines part of one sweep (scripts/report groups by the same fields).
@@ -177,7 +176,9 @@ def parse_args(argv):
     parser.add_argument("--build-dir", metavar="DIR",
                         help="release build directory (default build-release)")
     parser.add_argument("--chunk", type=int, metavar="K",
-                        help=f"seeds per simulator process (default {DEFAULT_CHUNK})")
+                        help="seeds per simulator process (default: sized by what is "
+                             f"left, {seeds.CHUNK_MIN} to {seeds.CHUNK_MAX}, so that the "
+                             "workers end together)")
     parser.add_argument("--sim-arg", action="append", default=[], metavar="ARG",
                         help="extra simulator argument for every seed (repeatable), "
                              "e.g. --sim-arg=--swarm --sim-arg=off")
@@ -255,8 +256,7 @@ def validate(args):
     args.jobs = args.jobs if args.jobs_given else os.cpu_count() or 1
     args.build_dir = args.build_dir or os.path.join(ROOT, "build-release")
     args.chunk_given = args.chunk is not None
-    args.chunk = args.chunk if args.chunk_given else DEFAULT_CHUNK
-    if args.jobs < 1 or args.chunk < 1:
+    if args.jobs < 1 or (args.chunk_given and args.chunk < 1):
         raise ValueError("--jobs and --chunk must be at least 1")
     if args.resume:
         if args.out not in (None, args.resume):
@@ -333,9 +333,10 @@ def make_seeds(args, done=()):
         total_all = args.seeds
     else:
         total_all = seeds.U64_MAX - start + 1  # open-ended, bounded by --time
-    return seeds.Seeds(start, total_all, args.shard_index, args.shard_count, args.chunk,
-                       seconds=args.time, done=done,
-                       bounded=args.first is not None or args.seeds is not None)
+    return seeds.Seeds(start, total_all, args.shard_index, args.shard_count,
+                       args.chunk if args.chunk_given else None, seconds=args.time,
+                       done=done, bounded=args.first is not None or args.seeds is not None,
+                       jobs=args.jobs)
 
 
 # ---- commands a person runs next ----
@@ -579,7 +580,9 @@ class Sweep:
                 chunk = seeds_.take()
                 if chunk is None:
                     return
+                started = time.monotonic()
                 self.run_chunk(seeds_, chunk)
+                seeds_.ran(chunk[1], time.monotonic() - started)
         except BaseException as error:  # reported by the main thread
             errors.append(error)
             self.halt()
@@ -821,8 +824,9 @@ def all_local(hosts):
 def shard_command(args, sim):
     """The shell command of one shard; GNU parallel replaces {} with the shard index."""
     argv = ["./scripts/sweep", "--out", "-", "--quiet", "--allow-missing-scenarios",
-            "--seed-base", args.seed_base_spec, "--chunk", str(args.chunk),
-            "--seed-timeout", f"{args.seed_timeout:g}"]
+            "--seed-base", args.seed_base_spec, "--seed-timeout", f"{args.seed_timeout:g}"]
+    if args.chunk_given:
+        argv += ["--chunk", str(args.chunk)]
     if args.first is not None:
         argv += ["--from", str(args.first), "--to", str(args.last)]
     if args.seeds is not None:
