@@ -112,6 +112,7 @@ static vsr_error decode_group(client_sessions *table, decode_state *state, const
     CS_ASSERT(count <= DECODE_GROUP_SLOTS);
     CS_ASSERT(first + count <= table->clients_max);
     const uint8_t *input_sessions = input + (size_t)table->clients_max * sizeof(vsr_header_reply);
+    cs_slots_dirty(table, first + count);
     memcpy(&table->headers[first], input + (size_t)first * sizeof(vsr_header_reply),
            count * sizeof(vsr_header_reply));
     memcpy(&table->sessions[first], input_sessions + (size_t)first * sizeof(uint64_t),

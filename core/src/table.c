@@ -501,6 +501,9 @@ client_sessions_init_status client_sessions_init(client_sessions **out, uint32_t
         client_sessions_deinit(table);
         return CLIENT_SESSIONS_INIT_OUT_OF_MEMORY;
     }
+    /* The headers and the index are not allocated zeroed: every slot is cleared. */
+    memset(table->index, 0, (size_t)capacity * sizeof(cs_index_entry));
+    table->slots_dirty_end = clients_max;
     client_sessions_reset(table);
     *out = table;
     return CLIENT_SESSIONS_INIT_OK;
@@ -528,8 +531,19 @@ void client_sessions_deinit(client_sessions *table) {
     free(table);
 }
 
+static bool index_empty(const client_sessions *table) {
+    for (uint64_t i = 0; i <= table->index_mask; i++) {
+        if (table->index[i].slot_plus_one != 0) return false;
+    }
+    return true;
+}
+
 void cs_clear_derived(client_sessions *table) {
-    memset(table->index, 0, ((size_t)table->index_mask + 1) * sizeof(cs_index_entry));
+    size_t index_bytes = ((size_t)table->index_mask + 1) * sizeof(cs_index_entry);
+    if (table->count != 0) {
+        memset(table->index, 0, index_bytes);
+    }
+    CS_VERIFY(index_empty(table));
     table->count = 0;
     table->commit_max = 0;
     free_all(table);
@@ -539,9 +553,11 @@ void cs_clear_derived(client_sessions *table) {
 }
 
 void client_sessions_reset(client_sessions *table) {
-    uint32_t clients_max = table->clients_max;
-    memset(table->headers, 0, (size_t)clients_max * sizeof(vsr_header_reply));
-    memset(table->sessions, 0, (size_t)clients_max * sizeof(uint64_t));
+    uint32_t end = table->slots_dirty_end;
+    CS_ASSERT(end <= table->clients_max);
+    memset(table->headers, 0, (size_t)end * sizeof(vsr_header_reply));
+    memset(table->sessions, 0, (size_t)end * sizeof(uint64_t));
+    table->slots_dirty_end = 0;
     cs_clear_derived(table);
 }
 
@@ -641,6 +657,7 @@ static __attribute__((noinline)) uint32_t put_insert(client_sessions *table, uin
     CS_ASSERT(slot != VSR_SLOT_NONE);
     CS_ASSERT(table->sessions[slot] == 0);
     cs_free_clear(table, slot);
+    cs_slots_dirty(table, slot + 1);
     table->sessions[slot] = session;
     header_copy(table, &table->headers[slot], reply);
     index_place(table, position, home, reply->client, slot);

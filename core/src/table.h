@@ -62,6 +62,10 @@ struct client_sessions {
     uint64_t *free_levels[CS_FREE_LEVELS_MAX];
     uint32_t free_level_words[CS_FREE_LEVELS_MAX];
     uint32_t free_level_count;
+    /* Every slot from here on has a zero header and session 0: reset zeroes only the slots
+     * below it (put and decode raise it over the slots they write), so that it costs what
+     * was used, not clients_max. In what was padding: sizeof does not change. */
+    uint32_t slots_dirty_end;
 
     /* Eviction order: a circular doubly linked list of the occupied slots in increasing
      * commit, threaded through links[0..clients_max); links[clients_max] is the sentinel
@@ -74,7 +78,8 @@ struct client_sessions {
 };
 
 /* Empties the index, the free bitmaps, the eviction list and the count, and forgets the
- * largest commit; leaves the slot arrays alone. */
+ * largest commit; leaves the slot arrays alone. An index that holds no client (count 0:
+ * the index holds exactly the counted clients) is not cleared again. */
 void cs_clear_derived(client_sessions *table);
 /* Adds client -> slot unless client is indexed already (then false, nothing changes). */
 bool cs_index_insert(client_sessions *table, vsr_u128 client, uint32_t slot);
@@ -115,6 +120,11 @@ static inline void cs_index_prefetch(const client_sessions *table, vsr_u128 clie
         &table->index[cs_index_home(table, VSR_U128_LO(client), VSR_U128_HI(client))];
     __builtin_prefetch(entry);
     __builtin_prefetch((const char *)(entry + 1) - 1);
+}
+
+/* Slots [0, end) may now hold bytes: put and decode call it for the slots they write. */
+static inline void cs_slots_dirty(client_sessions *table, uint32_t end) {
+    if (end > table->slots_dirty_end) table->slots_dirty_end = end;
 }
 
 #endif

@@ -572,6 +572,104 @@ static void test_index_seeded(void) {
     CHECK(moved > 32);
 }
 
+/* Whether every slot's header and session, and every index entry, is zero, and the
+ * table holds nothing: what init and reset leave. */
+static bool table_zeroed(const client_sessions *t) {
+    const uint8_t *headers = (const uint8_t *)t->headers;
+    for (size_t i = 0; i < (size_t)t->clients_max * sizeof(vsr_header_reply); i++) {
+        if (headers[i] != 0) return false;
+    }
+    for (uint32_t slot = 0; slot < t->clients_max; slot++) {
+        if (t->sessions[slot] != 0) return false;
+    }
+    for (uint64_t i = 0; i <= t->index_mask; i++) {
+        const cs_index_entry *e = &t->index[i];
+        if (e->slot_plus_one != 0 || e->client_lo != 0 || e->client_hi != 0 || e->home != 0) {
+            return false;
+        }
+    }
+    return client_sessions_count(t) == 0 && t->slots_dirty_end == 0;
+}
+
+/* Registers clients 1..n (slots 0..n-1), commits from *commit on. */
+static void fill(client_sessions *t, uint32_t n, uint64_t *commit) {
+    for (uint32_t i = 0; i < n; i++) {
+        vsr_header_reply reply = testing_reply(VSR_U128(0x5e7, i + 1), *commit, 1);
+        client_sessions_put(t, *commit, &reply);
+        ++*commit;
+    }
+}
+
+/*
+ * Reset clears only the slots below slots_dirty_end, and decode and put raise it: after
+ * puts, removes, a decode that fails partway (its slots copied in, some indexed) and one
+ * that succeeds, reset must leave every byte of the slots and the index zero, and the
+ * table must then work as a new one (the same answers as a fresh table).
+ */
+static void test_reset_clears_what_was_used(void) {
+    const uint32_t clients_max = 300;
+    client_sessions *t = table_new(clients_max, 77);
+    CHECK(table_zeroed(t));
+    uint64_t commit = 1;
+    fill(t, 70, &commit);
+    CHECK_EQ(t->slots_dirty_end, 70);
+    client_sessions_remove(t, VSR_U128(0x5e7, 70)); /* the last slot's bytes stay */
+    client_sessions_remove(t, VSR_U128(0x5e7, 3));
+    CHECK_EQ(t->slots_dirty_end, 70);
+    client_sessions_reset(t);
+    CHECK(table_zeroed(t));
+
+    /* A trailer of 200 clients whose slot 150 has a bad checksum: decode copies slots in up
+     * to the end of that slot's group, indexes 150 of them, then fails. */
+    client_sessions *full = table_new(clients_max, 78);
+    fill(full, 200, &commit);
+    uint64_t size = client_sessions_encode_size(clients_max);
+    uint8_t *bytes = malloc(size);
+    CHECK(bytes != NULL);
+    if (bytes == NULL) return;
+    client_sessions_encode(full, bytes, size);
+    bytes[150 * sizeof(vsr_header_reply) + 100] ^= 1;
+    vsr_error error = client_sessions_decode(t, bytes, size);
+    CHECK_EQ(error.code, VSR_ERROR_HEADER_CHECKSUM);
+    CHECK_EQ(error.slot, 150);
+    CHECK(table_zeroed(t));
+
+    /* The good trailer decodes into the table reset by the failure; reset clears it. */
+    bytes[150 * sizeof(vsr_header_reply) + 100] ^= 1;
+    CHECK_EQ(client_sessions_decode(t, bytes, size).code, VSR_ERROR_OK);
+    CHECK_EQ(client_sessions_count(t), 200);
+    CHECK(t->slots_dirty_end >= 200);
+    client_sessions_reset(t);
+    CHECK(table_zeroed(t));
+
+    /* A trailer of the wrong size resets a table that holds clients. */
+    fill(t, 5, &commit);
+    CHECK_EQ(client_sessions_decode(t, bytes, size - 1).code, VSR_ERROR_TRAILER_SIZE);
+    CHECK(table_zeroed(t));
+
+    /* Then the table answers as a fresh one: the same slots, the same encoding. */
+    client_sessions *fresh = table_new(clients_max, 77);
+    uint64_t commit_fresh = commit;
+    fill(t, 120, &commit);
+    fill(fresh, 120, &commit_fresh);
+    uint8_t *again = malloc(size);
+    CHECK(again != NULL);
+    if (again != NULL) {
+        client_sessions_encode(t, bytes, size);
+        client_sessions_encode(fresh, again, size);
+        CHECK(memcmp(bytes, again, (size_t)size) == 0);
+        free(again);
+    }
+    for (uint32_t i = 0; i < 120; i++) {
+        CHECK_EQ(client_sessions_slot_for_client(t, VSR_U128(0x5e7, i + 1)), i);
+    }
+    CHECK_EQ(client_sessions_slot_for_client(t, VSR_U128(0x5e7, 121)), VSR_SLOT_NONE);
+    free(bytes);
+    client_sessions_deinit(fresh);
+    client_sessions_deinit(full);
+    client_sessions_deinit(t);
+}
+
 int main(void) {
     test_init_limits();
     test_index_seeded();
@@ -598,5 +696,6 @@ int main(void) {
     test_put_at_as_put();
     test_put_at_preconditions();
     test_verify_tier();
+    test_reset_clears_what_was_used();
     return testing_done("table");
 }
