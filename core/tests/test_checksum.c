@@ -816,6 +816,12 @@ static void stream_add_null(vsr_checksum_impl impl, size_t size) {
 }
 static void stream_add_null_none(vsr_checksum_impl impl) { stream_add_null(impl, 0); }
 static void stream_add_null_one(vsr_checksum_impl impl) { stream_add_null(impl, 1); }
+static void headers_null(vsr_checksum_impl impl, size_t count) {
+    vsr_u128 out[1] = {0};
+    cs_checksum_headers(impl, NULL, count, count > 0 ? out : NULL);
+}
+static void headers_null_none(vsr_checksum_impl impl) { headers_null(impl, 0); }
+static void headers_null_one(vsr_checksum_impl impl) { headers_null(impl, 1); }
 static void stream_add_after_final(vsr_checksum_impl impl) {
     vsr_checksum_stream stream;
     vsr_checksum_stream_init_with(&stream, impl);
@@ -840,7 +846,11 @@ static void test_misuse_aborts(void) {
         CHECK(aborts(stream_add_null_one, impl));
         CHECK(!aborts(stream_add_null_none, impl));
         CHECK(aborts(stream_add_after_final, impl));
+        CHECK(aborts(headers_null_one, impl));
+        CHECK(!aborts(headers_null_none, impl));
     }
+    /* A value that names no implementation is not available. */
+    CHECK(!vsr_checksum_impl_available((vsr_checksum_impl)99));
 }
 #endif
 
