@@ -638,14 +638,16 @@ static bool streams_equal(const vsr_checksum_stream *a, const vsr_checksum_strea
  * checksum is that of the whole. Paths the CPU lacks are named.
  */
 static void test_checksum_chunk_paths(void) {
-    enum { SIZE_MAX_TESTED = 5000, GUARD = 40, PREFIXES = 4 };
+    enum { SIZE_MAX_TESTED = 5000, GUARD = 40, PREFIXES = 34 };
     uint64_t seed = 0x5eed0007;
     uint8_t *bytes = xmalloc(SIZE_MAX_TESTED + 64);
     uint8_t *out = xmalloc(SIZE_MAX_TESTED + 64 + GUARD);
     fill_random(bytes, SIZE_MAX_TESTED + 64, &seed);
     const size_t sizes[] = {0,   1,   15,  16,  17,   31,   32,   33,   63,   64,  240,
                             255, 256, 257, 768, 1000, 3840, 3848, 4095, 4096, 4097};
-    const size_t prefixes[PREFIXES] = {0, 32, 96, 7}; /* the last leaves a tail buffered */
+    /* Whole blocks, then every tail a stream can hold buffered (1..31 bytes). */
+    size_t prefixes[PREFIXES] = {0, 32, 96};
+    for (size_t q = 3; q < PREFIXES; q++) prefixes[q] = q - 2;
     size_t paths_run = 0;
     uint64_t mismatches = 0, copies_wrong = 0, overruns = 0, streams_wrong = 0, chunked = 0;
     for (int p = 0; p < CS_CHECKSUM_CHUNK_PATH_COUNT; p++) {
