@@ -531,19 +531,23 @@ void client_sessions_deinit(client_sessions *table) {
     free(table);
 }
 
+#if CS_VERIFY_ENABLED
 static bool index_empty(const client_sessions *table) {
     for (uint64_t i = 0; i <= table->index_mask; i++) {
         if (table->index[i].slot_plus_one != 0) return false;
     }
     return true;
 }
+#endif
 
 void cs_clear_derived(client_sessions *table) {
     size_t index_bytes = ((size_t)table->index_mask + 1) * sizeof(cs_index_entry);
     if (table->count != 0) {
         memset(table->index, 0, index_bytes);
     }
+#if CS_VERIFY_ENABLED
     CS_VERIFY(index_empty(table));
+#endif
     table->count = 0;
     table->commit_max = 0;
     free_all(table);
