@@ -66,6 +66,22 @@ typedef enum cs_headers_path {
 CS_INTERNAL void cs_checksum_headers(vsr_checksum_impl impl, const void *const headers[],
                                      size_t count, vsr_u128 out[]);
 
+/* What the x86 detection reads: cpuid leaf 1's ecx, leaf 7 subleaf 0's ebx and ecx, and
+ * XCR0 (zero where the CPU or the OS does not report them). */
+typedef struct cs_x86_features {
+    uint64_t leaf1_ecx;
+    uint64_t leaf7_ebx;
+    uint64_t leaf7_ecx;
+    uint64_t xcr0;
+} cs_x86_features;
+
+/* Whether these features run the AES-NI implementation (AES and SSE4.1), the two-lane VAES
+ * paths (and OSXSAVE, AVX, AVX2, VAES, the SSE and AVX state in XCR0) and the four-lane ones
+ * (OSXSAVE, AVX-512F, VAES, the SSE, AVX and AVX-512 state in XCR0). x86-64 builds only. */
+CS_INTERNAL bool cs_x86_aesni_supported(const cs_x86_features *f);
+CS_INTERNAL bool cs_x86_vaes256_supported(const cs_x86_features *f);
+CS_INTERNAL bool cs_x86_vaes512_supported(const cs_x86_features *f);
+
 /* How cs_checksum_headers works with impl on this CPU ("vaes256x2", "one at a time"). */
 CS_INTERNAL const char *cs_checksum_headers_path(vsr_checksum_impl impl);
 

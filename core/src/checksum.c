@@ -392,12 +392,55 @@ static CS_AESNI vsr_u128 aesni_checksum(const uint8_t *bytes, size_t size) {
     return out;
 }
 
-static bool aesni_detect(void) {
-    unsigned a = 0, b = 0, c = 0, d = 0;
-    if (!__get_cpuid(1, &a, &b, &c, &d)) {
-        return false;
+/*
+ * What the x86 paths need, from what the CPU and the OS report (cs_x86_features): pure
+ * functions of the registers, so that the tests give them every combination of features
+ * whatever CPU runs the tests; x86_features_read reads the registers once per question.
+ */
+static bool has_all(uint64_t word, uint64_t bits) { return (word & bits) == bits; }
+
+bool cs_x86_aesni_supported(const cs_x86_features *f) {
+    return has_all(f->leaf1_ecx, (uint64_t)bit_AES | bit_SSE4_1);
+}
+
+/* The XCR0 bits of SSE and AVX state: xmm and the upper halves of ymm. */
+#define XCR0_AVX ((UINT64_C(1) << 1) | (UINT64_C(1) << 2))
+/* And of AVX-512: the opmask registers, zmm0-15's upper halves and zmm16-31. */
+#define XCR0_AVX512 (XCR0_AVX | (UINT64_C(1) << 5) | (UINT64_C(1) << 6) | (UINT64_C(1) << 7))
+
+bool cs_x86_vaes256_supported(const cs_x86_features *f) {
+    return has_all(f->leaf1_ecx, (uint64_t)bit_OSXSAVE | bit_AES | bit_AVX) &&
+           has_all(f->leaf7_ebx, bit_AVX2) && has_all(f->leaf7_ecx, bit_VAES) &&
+           has_all(f->xcr0, XCR0_AVX);
+}
+
+bool cs_x86_vaes512_supported(const cs_x86_features *f) {
+    return has_all(f->leaf1_ecx, (uint64_t)bit_OSXSAVE | bit_AES) &&
+           has_all(f->leaf7_ebx, bit_AVX512F) && has_all(f->leaf7_ecx, bit_VAES) &&
+           has_all(f->xcr0, XCR0_AVX512);
+}
+
+/* The registers, as far as the CPU has them: leaf 7 only where the CPU reports it, XCR0
+ * only where the OS has enabled xgetbv (OSXSAVE). What is not read stays zero. */
+static cs_x86_features x86_features_read(void) {
+    cs_x86_features f = {0, 0, 0, 0};
+    unsigned a, b, c, d;
+    if (__get_cpuid(1, &a, &b, &c, &d)) f.leaf1_ecx = c;
+    if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
+        f.leaf7_ebx = b;
+        f.leaf7_ecx = c;
     }
-    return (c & bit_AES) != 0 && (c & bit_SSE4_1) != 0;
+    if ((f.leaf1_ecx & bit_OSXSAVE) != 0) {
+        uint32_t low, high;
+        __asm__("xgetbv" : "=a"(low), "=d"(high) : "c"(0));
+        f.xcr0 = (uint64_t)high << 32 | low;
+    }
+    return f;
+}
+
+static bool aesni_detect(void) {
+    cs_x86_features f = x86_features_read();
+    return cs_x86_aesni_supported(&f);
 }
 
 /*
@@ -476,25 +519,8 @@ static CS_VAES void vaes_checksum_headers(const uint8_t *const headers[VAES_LANE
 
 /* AVX-512F and VAES in the CPU, and the OS saving the registers they use (XCR0). */
 static bool vaes_detect(void) {
-    unsigned a = 0, b = 0, c = 0, d = 0;
-    if (!__get_cpuid(1, &a, &b, &c, &d)) {
-        return false;
-    }
-    if ((c & bit_OSXSAVE) == 0 || (c & bit_AES) == 0) {
-        return false;
-    }
-    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
-        return false;
-    }
-    if ((b & bit_AVX512F) == 0 || (c & bit_VAES) == 0) {
-        return false;
-    }
-    uint32_t xcr0 = 0, xcr0_high = 0;
-    __asm__("xgetbv" : "=a"(xcr0), "=d"(xcr0_high) : "c"(0));
-    (void)xcr0_high;
-    /* SSE and AVX state, the opmask registers, zmm0-15's upper halves and zmm16-31. */
-    const uint32_t xcr0_needed = (1u << 1) | (1u << 2) | (1u << 5) | (1u << 6) | (1u << 7);
-    return (xcr0 & xcr0_needed) == xcr0_needed;
+    cs_x86_features f = x86_features_read();
+    return cs_x86_vaes512_supported(&f);
 }
 
 /* 0 = not yet known, 1 = no, 2 = yes; a pure answer cached as checksum_selected_cache is. */
@@ -583,25 +609,8 @@ static CS_VAES256 void vaes256_checksum_headers(const uint8_t *const headers[VAE
 
 /* AVX2 and VAES in the CPU, and the OS saving the registers they use (XCR0). */
 static bool vaes256_detect(void) {
-    unsigned a = 0, b = 0, c = 0, d = 0;
-    if (!__get_cpuid(1, &a, &b, &c, &d)) {
-        return false;
-    }
-    if ((c & bit_OSXSAVE) == 0 || (c & bit_AES) == 0 || (c & bit_AVX) == 0) {
-        return false;
-    }
-    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
-        return false;
-    }
-    if ((b & bit_AVX2) == 0 || (c & bit_VAES) == 0) {
-        return false;
-    }
-    uint32_t xcr0 = 0, xcr0_high = 0;
-    __asm__("xgetbv" : "=a"(xcr0), "=d"(xcr0_high) : "c"(0));
-    (void)xcr0_high;
-    /* SSE and AVX state: xmm and the upper halves of ymm. */
-    const uint32_t xcr0_needed = (1u << 1) | (1u << 2);
-    return (xcr0 & xcr0_needed) == xcr0_needed;
+    cs_x86_features f = x86_features_read();
+    return cs_x86_vaes256_supported(&f);
 }
 
 static atomic_int vaes256_cache;

@@ -778,6 +778,68 @@ static void test_names_and_selection(void) {
     printf(" (selected: %s)\n", vsr_checksum_impl_name(vsr_checksum_impl_selected()));
 }
 
+#if defined(__x86_64__) && !defined(CS_CHECKSUM_PORTABLE_ONLY)
+/* The feature bits as the architecture manuals number them (not cpuid.h's, which the
+ * detection uses): cpuid leaf 1 ecx, leaf 7 ebx and ecx, and XCR0's state components. */
+enum {
+    ECX1_SSE41 = 19,
+    ECX1_AES = 25,
+    ECX1_OSXSAVE = 27,
+    ECX1_AVX = 28,
+    EBX7_AVX2 = 5,
+    EBX7_AVX512F = 16,
+    ECX7_VAES = 9,
+    XCR0_SSE = 1,
+    XCR0_YMM = 2,
+    XCR0_OPMASK = 5,
+    XCR0_ZMM_HI256 = 6,
+    XCR0_HI16_ZMM = 7,
+};
+#define BIT(n) (UINT64_C(1) << (n))
+
+typedef bool (*supported_fn)(const cs_x86_features *);
+
+/* needed: the features a path needs, all set; supported(needed) must hold, and must not
+ * once any one of its bits is cleared; the other bits of the four words change nothing. */
+static void check_feature_rule(const char *name, supported_fn supported, cs_x86_features needed) {
+    uint64_t wrong = 0;
+    wrong += !supported(&needed);
+    cs_x86_features all = {~UINT64_C(0) >> 32, ~UINT64_C(0) >> 32, ~UINT64_C(0) >> 32,
+                           ~UINT64_C(0)};
+    wrong += !supported(&all);
+    uint64_t *needed_words = &needed.leaf1_ecx;
+    for (int w = 0; w < 4; w++) {
+        for (int bit = 0; bit < 64; bit++) {
+            if ((needed_words[w] & BIT(bit)) == 0) continue;
+            cs_x86_features without = needed, all_without = all;
+            (&without.leaf1_ecx)[w] &= ~BIT(bit);
+            (&all_without.leaf1_ecx)[w] &= ~BIT(bit);
+            wrong += supported(&without) + supported(&all_without);
+        }
+    }
+    cs_x86_features none = {0, 0, 0, 0};
+    wrong += supported(&none);
+    if (wrong != 0)
+        printf("feature rule of %s: %llu wrong answers\n", name, (unsigned long long)wrong);
+    CHECK_EQ(wrong, 0);
+}
+
+/* The detection's rules, on every feature alone (whatever CPU runs this). */
+static void test_x86_feature_rules(void) {
+    check_feature_rule("aesni", cs_x86_aesni_supported,
+                       (cs_x86_features){BIT(ECX1_AES) | BIT(ECX1_SSE41), 0, 0, 0});
+    check_feature_rule("vaes256", cs_x86_vaes256_supported,
+                       (cs_x86_features){BIT(ECX1_OSXSAVE) | BIT(ECX1_AES) | BIT(ECX1_AVX),
+                                         BIT(EBX7_AVX2), BIT(ECX7_VAES),
+                                         BIT(XCR0_SSE) | BIT(XCR0_YMM)});
+    check_feature_rule("vaes512", cs_x86_vaes512_supported,
+                       (cs_x86_features){BIT(ECX1_OSXSAVE) | BIT(ECX1_AES), BIT(EBX7_AVX512F),
+                                         BIT(ECX7_VAES),
+                                         BIT(XCR0_SSE) | BIT(XCR0_YMM) | BIT(XCR0_OPMASK) |
+                                             BIT(XCR0_ZMM_HI256) | BIT(XCR0_HI16_ZMM)});
+}
+#endif
+
 #if defined(__unix__)
 /* Whether call(impl) stops on an assertion (SIGABRT) in a child process. */
 static bool aborts(void (*call)(vsr_checksum_impl), vsr_checksum_impl impl) {
@@ -869,6 +931,9 @@ int main(int argc, char **argv) {
     test_checksum_headers();
     test_checksum_header_paths();
     test_checksum_chunk_paths();
+#if defined(__x86_64__) && !defined(CS_CHECKSUM_PORTABLE_ONLY)
+    test_x86_feature_rules();
+#endif
 #if defined(__unix__)
     test_misuse_aborts();
 #endif
