@@ -913,8 +913,10 @@ static void test_misuse_aborts(void) {
         CHECK(aborts(headers_null_one, impl));
         CHECK(!aborts(headers_null_none, impl));
     }
-    /* A value that names no implementation is not available. */
+    /* A value that names no implementation, or no path, is not available. */
     CHECK(!vsr_checksum_impl_available((vsr_checksum_impl)99));
+    CHECK(!cs_checksum_headers_path_available((cs_headers_path)99));
+    CHECK(!cs_checksum_chunk_path_available((cs_chunk_path)99));
 }
 #endif
 
