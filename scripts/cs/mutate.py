@@ -485,6 +485,12 @@ class Worker:
         original's). status not_selected, with "not_selected" saying why, when the mutant is
         in a checksum path this CPU does not run, or in code an #if leaves out here."""
         result.update(status="survived", by=None)
+        if result.get("object_identical") and not self.compiled_here(mutant):
+            # The sanitized build leaves it out too (the same #if): nothing could reach it.
+            why = "not compiled for this target (an #if leaves the mutated code out)"
+            result.update(status="not_selected", not_selected=why, sanitized="not run: " + why,
+                          differential="not run: " + why)
+            return
         unreached = self.never_run_here(mutant)
         if unreached:
             result["sanitized"] = "not run: " + unreached
@@ -512,9 +518,7 @@ class Worker:
         else:
             result["differential"] = f"not run: the sanitized build {result['sanitized']}"
         why = None
-        if result.get("object_identical") and not self.compiled_here(mutant):
-            why = "not compiled for this target (an #if leaves the mutated code out)"
-        elif mutant.file == "core/src/checksum.c":
+        if mutant.file == "core/src/checksum.c":
             path = checksum_path_of(mutant.function)
             if path and self.paths.get(path) == "unavailable" and \
                     checksum_paths(os.path.join(self.build, DIFFERENTIAL)) == self.paths:
