@@ -302,6 +302,7 @@ class Worker:
         self.sanitized_unit_passing = set()  # unit tests the unmutated sanitized build passes
         self.traps = {}  # function: whether a trap at its start fires (never_run_here)
         self.paths_checked = {}  # mutant key: whether its build selects the original's paths
+        self.compiled = {}  # mutant key: whether the mutated place is compiled here
         self.digest = None
         self.expected_digest = None
 
@@ -423,6 +424,8 @@ class Worker:
         verdict = None
         if result.get("object_identical"):
             result["release"] = "not run: the object is the original's"
+            if not self.compiled_here(mutant):
+                return None  # nor in the sanitized build: evidence() says so
             if self.args.independent:
                 result["verdicts"] = {k: None for k in self.args.killers}
             stages = [(k, True) for k in again]
@@ -608,7 +611,13 @@ class Worker:
 
     def compiled_here(self, mutant):
         """Whether the mutated place is compiled for this target: an #error put there stops
-        the compile unless the preprocessor leaves that code out."""
+        the compile unless the preprocessor leaves that code out (asked once a mutant)."""
+        key = mutant.key()
+        if key not in self.compiled:
+            self.compiled[key] = self.compile_marked(mutant)
+        return self.compiled[key]
+
+    def compile_marked(self, mutant):
         where = min(start for start, _, _ in mutant.edits)
         source = self.originals[mutant.file]
         text = source.decode()
