@@ -541,9 +541,8 @@ static bool index_empty(const client_sessions *table) {
 #endif
 
 void cs_clear_derived(client_sessions *table) {
-    size_t index_bytes = ((size_t)table->index_mask + 1) * sizeof(cs_index_entry);
     if (table->count != 0) {
-        memset(table->index, 0, index_bytes);
+        memset(table->index, 0, ((size_t)table->index_mask + 1) * sizeof(cs_index_entry));
     }
 #if CS_VERIFY_ENABLED
     CS_VERIFY(index_empty(table));

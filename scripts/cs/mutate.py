@@ -424,10 +424,10 @@ class Worker:
         verdict = None
         if result.get("object_identical"):
             result["release"] = "not run: the object is the original's"
-            if not self.compiled_here(mutant):
-                return None  # nor in the sanitized build: evidence() says so
             if self.args.independent:
                 result["verdicts"] = {k: None for k in self.args.killers}
+            if not self.compiled_here(mutant):
+                return None  # nor in the sanitized build: evidence() says so
             stages = [(k, True) for k in again]
         elif self.args.independent:
             verdicts = {k: judges[k]() for k in self.args.killers}

@@ -192,17 +192,14 @@ class Seeds:
         """The seeds of the next chunk (under the lock)."""
         if self.chunk is not None:
             return self.chunk
-        shares = CHUNK_SHARES * self.jobs
+        # A worker's share of the seeds left (of 2^64 - start, for --time alone).
+        wanted = -(-self.left // (CHUNK_SHARES * self.jobs))
         if self.deadline is not None:
             if self.ran_seeds == 0:
                 return CHUNK_MIN  # no rate seen yet
-            # Seeds a worker runs in its share of the time left.
+            # And of what a worker runs in the time left.
             left = (self.deadline - time.monotonic()) * self.ran_seeds / self.ran_seconds
-            wanted = int(left) // CHUNK_SHARES
-            if self.total is not None:
-                wanted = min(wanted, -(-self.left // shares))
-        else:
-            wanted = -(-self.left // shares)
+            wanted = min(wanted, int(left) // CHUNK_SHARES)
         return max(CHUNK_MIN, min(CHUNK_MAX, wanted))
 
     def ran(self, count, seconds):

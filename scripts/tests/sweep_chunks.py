@@ -62,6 +62,7 @@ assert sizes == [30, 30, 30, 10], sizes
 # A --time sweep: CHUNK_MIN until a rate is seen; then about a CHUNK_SHARES-th of what a
 # worker runs in the time left, at most CHUNK_MAX; fewer as the time runs out.
 clock = [1000.0]
+real_monotonic = seeds.time.monotonic  # the time module's: put back below
 seeds.time.monotonic = lambda: clock[0]
 timed = seeds.Seeds(0, seeds.U64_MAX, 0, 1, None, seconds=60, bounded=False, jobs=2)
 first = timed.take()
@@ -74,6 +75,7 @@ clock[0] += 1.9     # 0.1 s left: 10 seeds a worker, at least CHUNK_MIN
 assert timed.take()[1] == seeds.CHUNK_MIN
 clock[0] += 1
 assert timed.take() is None, "a chunk after the time"
+seeds.time.monotonic = real_monotonic
 
 # A real sweep without --chunk: every seed once, a result line each, few processes.
 with tempfile.TemporaryDirectory() as tmp:
