@@ -17,7 +17,10 @@ path: the first valid line of each shape (its keys, the constant values: outcome
 regular expression that accepts only the lines json.loads and validate() would accept
 with the same values (compact JSON, ASCII strings, numbers in the validator's ranges),
 capturing the seed, the scenario counts, the trace hash, the run time and the elapsed
-time. A line the template does not match takes the full path. Only passing seeds have
+time. The lines of a block are tried against the current template many at once (one
+findall in C over pieces of at most max_line bytes, Template.rows); a piece with a line
+that does not fit goes line by line, and a line the template does not match takes the
+full path. Only passing seeds have
 templates; failures, aborts and older formats always take the full path.
 
 Per sweep (one "sweep" record, or one file of lines without it), for the first line of
@@ -496,12 +499,29 @@ def _scalar(value):
 class Template:
     """The fast path for lines shaped like one valid line (see the module)."""
 
-    __slots__ = ("regex", "sweep", "shard", "outcome", "kinds", "index", "digit_free")
+    __slots__ = ("regex", "sweep", "shard", "outcome", "kinds", "index", "digit_free",
+                 "_lines")
 
     def __init__(self, regex, sweep, shard, outcome, kinds, index):
         self.regex, self.sweep, self.shard, self.outcome = regex, sweep, shard, outcome
         self.kinds, self.index = kinds, index
         self.digit_free = not any(c.isdigit() or c == "," for kind in kinds for c in kind)
+        self._lines = None
+
+    def rows(self, block, start, end):
+        """The groups of every line of block[start:end] (whole lines, each with its
+        newline), or None when one of them does not match. One findall in C over all of
+        them: a match starts at the start of a line (^ in MULTILINE mode) and ends with its
+        newline (the template matches no newline), so as many matches as newlines is every
+        line matched, each whole."""
+        if self._lines is None:  # compiled when first used: most templates never are
+            self._lines = re.compile(b"(?m)^" + self.regex.pattern + b"\n")
+        rows = self._lines.findall(block, start, end)
+        if len(rows) != block.count(b"\n", start, end):
+            return None
+        if self._lines.groups == 1:  # findall gives the group itself, not a 1-tuple
+            rows = list(zip(rows))
+        return rows
 
 
 def template_of(line, sweep):
@@ -660,13 +680,12 @@ class Reader:
     def flush(self):
         """Counts the lines the templates matched so far, in order."""
         segments, self.segments = self.segments, []
-        for template, first_number, matches in segments:
-            self.count_matches(template, first_number, matches)
+        for template, first_number, rows in segments:
+            self.count_rows(template, first_number, rows)
 
-    def count_matches(self, template, first_number, matches):
-        """The lines of one template: the matches of lines first_number, first_number + 1,
-        ..."""
-        rows = list(map(re.Match.groups, matches))
+    def count_rows(self, template, first_number, rows):
+        """The lines of one template: the groups of its matches of lines first_number,
+        first_number + 1, ..."""
         columns = list(zip(*rows))
         index = template.index
         seeds = list(map(int, columns[index["seed"]]))
@@ -696,8 +715,10 @@ class Reader:
         if "scenarios" in index and template.kinds:
             spans = b",".join(columns[index["scenarios"]])
             if template.digit_free:  # the names hold no digit: what is left is the counts
-                counts = array.array("q", map(int, spans.translate(None, NOT_COUNTS)
-                                              .split(b",")))
+                # json's parser reads a list of integers faster than int() each (the
+                # template let through only integers without a leading zero)
+                counts = array.array("q", json.loads(b"[" + spans.translate(None, NOT_COUNTS)
+                                                     + b"]"))
             else:
                 counts = array.array("q", map(int, COUNT_VALUES.findall(spans)))
             assert len(counts) == len(template.kinds) * n, "a scenarios object off its shape"
@@ -746,10 +767,14 @@ class Reader:
                 self.bad(path, number, f"longer than {max_line} bytes ({skipping} "
                                        "bytes): skipped")
                 skipping, chunk = 0, chunk[end + 1:]
-            pieces = chunk.split(b"\n")
-            pieces[0] = pending + pieces[0]
-            pending = pieces.pop()
-            number = self.lines_of(pieces, path, number)
+            last = chunk.rfind(b"\n")
+            if last < 0:
+                pending += chunk
+            else:
+                first = chunk.find(b"\n")
+                number = self.lines_of([pending + chunk[:first]], path, number)
+                number = self.block_of(chunk, first + 1, last + 1, path, number)
+                pending = chunk[last + 1:]
             self.flush()
             if len(pending) > max_line:
                 number += 1
@@ -764,6 +789,28 @@ class Reader:
         self.flush()
         return number
 
+    def block_of(self, block, start, end, path, number):
+        """The lines of block[start:end], whole lines each ending with its newline; returns
+        the number of the last. It goes by pieces of at most max_line + 1 bytes cut after a
+        newline, so that no line in a piece is longer than max_line: a piece whose every
+        line fits the current template is taken at once (Template.rows); any other piece,
+        and a line longer than max_line, goes line by line (lines_of)."""
+        max_line = self.max_line
+        while start < end:
+            stop = block.rfind(b"\n", start, min(end, start + max_line + 1)) + 1
+            template = self.template
+            if stop <= start:  # the line at start is longer than max_line: alone
+                stop, rows = block.find(b"\n", start, end) + 1, None
+            else:
+                rows = template.rows(block, start, stop) if template is not None else None
+            if rows is not None:
+                self.segments.append((template, number + 1, rows))
+                number += len(rows)
+            else:
+                number = self.lines_of(block[start:stop - 1].split(b"\n"), path, number)
+            start = stop
+        return number
+
     def lines_of(self, pieces, path, number):
         """The lines of one block; returns the number of the last. Lines go to the current
         template all at once (map, in C) when they fit it; the others one at a time."""
@@ -771,7 +818,8 @@ class Reader:
         if template is not None and pieces and max(map(len, pieces)) <= self.max_line:
             matches = list(map(template.regex.fullmatch, pieces))
             if None not in matches:
-                self.segments.append((template, number + 1, matches))
+                self.segments.append((template, number + 1,
+                                      list(map(re.Match.groups, matches))))
                 return number + len(pieces)
         else:
             matches = None
@@ -800,7 +848,7 @@ class Reader:
                 elif run_start + len(run) != number:  # a line was left out in between
                     self.segments.append((self.template, run_start, run))
                     run, run_start = [], number
-                run.append(match)
+                run.append(match.groups())
                 continue
             if run:
                 self.segments.append((self.template, run_start, run))

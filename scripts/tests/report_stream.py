@@ -56,16 +56,28 @@ def night(base_lines, date, first, count, shard=None):
     return out
 
 
-def pages(path):
+def pages(path, **common):
     """The page of path read with the templates, with the full path alone, and by three
-    processes in ranges of 64 KiB."""
+    processes in ranges of 64 KiB (each with the Reader options `common` too)."""
     made = []
     for options in ({}, {"fast": False},
                     {"jobs": 3, "chunk": 1 << 16, "range_size": 1 << 16, "parallel_min": 0}):
-        reader = aggregate.Reader(SWEEP_KEY, **options)
+        reader = aggregate.Reader(SWEEP_KEY, **options, **common)
         reader.read(path)
         made.append(report.render(types.SimpleNamespace(results=[path], title="t"), reader)[0])
     return made
+
+
+def agree(path, what, **common):
+    """The three pages of path are the same; returns the fast path's."""
+    fast, full, parallel = pages(path, **common)
+    for name, page in (("the full path", full), ("three processes", parallel)):
+        if fast != page:
+            import difflib
+            diff = [line[:200] for line in difflib.unified_diff(
+                fast.splitlines(), page.splitlines(), "fast", name, lineterm="")][:40]
+            sys.exit(f"{what}: the fast path and {name} disagree:\n" + "\n".join(diff))
+    return fast
 
 
 with tempfile.TemporaryDirectory() as tmp:
@@ -121,16 +133,30 @@ with tempfile.TemporaryDirectory() as tmp:
     mixed = os.path.join(tmp, "mixed.jsonl")
     with open(mixed, "wb") as f:
         f.write(b"\n".join(damaged) + b"\n")
-    fast, full, parallel = pages(mixed)
-    for name, page in (("the full path", full), ("three processes", parallel)):
-        if fast != page:
-            import difflib
-            diff = [line[:200] for line in difflib.unified_diff(
-                fast.splitlines(), page.splitlines(), "fast", name, lineterm="")][:40]
-            sys.exit(f"the fast path and {name} disagree:\n" + "\n".join(diff))
+    fast = agree(mixed, "every third line damaged")
     assert 'data-duplicates="' in fast and "Duplicates with different results" in fast
     checked.append(f"fast and full paths, one process and three, agree on {len(damaged)} "
                    "lines")
+
+    # Long runs of good lines, which the templates take many at once, broken now and then
+    # (a damaged line, a blank one, one ending in CR), read whole and then with a line
+    # limit most lines are within: a line longer is malformed on every path alike.
+    runs = []
+    for i, raw in enumerate(lines):
+        runs.append(raw)
+        if i % 97 == 0:
+            runs.append(damaged[i])
+        if i % 401 == 0:
+            runs += [b"", raw + b"\r"]
+    ran = os.path.join(tmp, "runs.jsonl")
+    with open(ran, "wb") as f:
+        f.write(b"\n".join(runs) + b"\n")
+    agree(ran, "long runs")
+    limit = sorted(map(len, runs))[len(runs) * 9 // 10]
+    limited = agree(ran, f"long runs, lines of at most {limit} bytes", max_line=limit)
+    assert f"longer than {limit} bytes" in limited, "no line was over the limit"
+    checked.append(f"and on {len(runs)} lines in long runs, whole and with lines over "
+                   f"{limit} bytes malformed")
 
     # ---- a 70 MB line in the middle ----
     big = os.path.join(tmp, "big.jsonl")
