@@ -496,6 +496,9 @@ def _scalar(value):
     return None
 
 
+LAST = operator.itemgetter(-1)  # of a row of Template.rows
+
+
 class Template:
     """The fast path for lines shaped like one valid line (see the module)."""
 
@@ -510,17 +513,17 @@ class Template:
 
     def rows(self, block, start, end):
         """The groups of every line of block[start:end] (whole lines, each with its
-        newline), or None when one of them does not match. One findall in C over all of
-        them: a match starts at the start of a line (^ in MULTILINE mode) and ends with its
-        newline (the template matches no newline), so as many matches as newlines is every
-        line matched, each whole."""
+        newline; a row has one more group at its end, b""), or None when one of them does
+        not fit. One findall in C over all of them, where each match is one whole line:
+        the template's and its newline (the template matches no newline), or else any
+        line, captured in the last group (never empty: it holds the newline). So the
+        matches follow one another line by line, and a line that does not fit is seen in
+        the last group."""
         if self._lines is None:  # compiled when first used: most templates never are
-            self._lines = re.compile(b"(?m)^" + self.regex.pattern + b"\n")
+            self._lines = re.compile(b"(?:" + self.regex.pattern + b"\n|([^\n]*\n))")
         rows = self._lines.findall(block, start, end)
-        if len(rows) != block.count(b"\n", start, end):
+        if any(map(LAST, rows)):
             return None
-        if self._lines.groups == 1:  # findall gives the group itself, not a 1-tuple
-            rows = list(zip(rows))
         return rows
 
 
