@@ -523,7 +523,7 @@ class Sweep:
         selector.register(child.stderr, selectors.EVENT_READ, "err")
         pending, stderr, reported = b"", bytearray(), set()
         deadline = time.monotonic() + timeout
-        timed_out = False
+        timed_out, read_all = False, False
         try:
             while selector.get_map() and not self.halted:
                 left = deadline - time.monotonic()
@@ -545,9 +545,13 @@ class Sweep:
                                 reported.add(result["seed"])
                                 self.record(result)
                                 deadline = time.monotonic() + timeout
+            read_all = True
         finally:
             selector.close()
-            if timed_out or self.halted:
+            # Stopped before the end (a timeout, a halt, or an error such as a result that
+            # cannot be written): the simulator is killed, not waited for, since with
+            # nobody reading its lines it would block on a full pipe.
+            if timed_out or self.halted or not read_all:
                 process.kill_group(child)
             child.wait()
             child.stdout.close()
@@ -863,13 +867,18 @@ def run_parallel(args, sim, writer):
             with sweep.lock:
                 sweep.processes.add(child)
             last = time.monotonic()
-            for line in child.stdout:
-                result = results.parse_simulator_line(line)
-                if result is not None:
-                    sweep.record(result, annotate=False)
-                if not args.quiet and time.monotonic() - last >= 10:
-                    progress(sweep, seeds_)
-                    last = time.monotonic()
+            try:
+                for line in child.stdout:
+                    result = results.parse_simulator_line(line)
+                    if result is not None:
+                        sweep.record(result, annotate=False)
+                    if not args.quiet and time.monotonic() - last >= 10:
+                        progress(sweep, seeds_)
+                        last = time.monotonic()
+            except BaseException:  # a result that cannot be written: parallel and its
+                sweep.halt()        # shards are stopped (SIGTERM), not left running
+                child.wait()
+                raise
             child.wait()
             err.seek(0)
             stderr = err.read()

@@ -1,4 +1,4 @@
-"""ops-sweep-full-disk: a sweep whose --out fills its file system.
+"""ops-sweep-full-disk: a sweep whose --out fills its file system, or stops taking lines.
 
 The results go to a 64 KiB tmpfs mounted in a temporary directory (needs root: skipped with
 the reason otherwise). The disk fills partway through. The sweep must stop with a clear
@@ -6,21 +6,67 @@ error naming the file and the reason, exit 4 (an environment error, not 1, "a se
 failed"), print no traceback, leave a file that ends with a complete line, and count in its
 summary exactly the seeds whose lines are in the file. Once there is room again, the resume
 command it printed must finish the sweep: every seed once.
-usage: sweep_full_disk.py SOURCE_ROOT"""
+
+First, with the real simulator and the chunks a sweep sizes itself (hundreds of seeds a
+process, more lines than a pipe holds), a write that fails partway must end the sweep at
+once, exit 4, with the simulators still running killed (not waited for: they would block on
+a pipe nobody reads): --out - into /dev/full, a FIFO whose reader goes away, and (root) the
+full tmpfs.
+usage: sweep_full_disk.py SOURCE_ROOT SIMULATOR"""
 import json
 import os
 import re
 import shlex
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fakesim  # noqa: E402
 from sweeps import skip  # noqa: E402
 
-root = sys.argv[1]
+root, sim = sys.argv[1], sys.argv[2]
 SEEDS = 1000
+checked = []
+
+
+def stops(what, out, stdout=subprocess.DEVNULL):
+    """A sweep of the real simulator, default chunks, whose writes to out fail partway:
+    it must end by itself, exit 4, with no traceback."""
+    argv = [os.path.join(root, "scripts", "sweep"), "--sim", sim, "--seeds", "3000",
+            "--jobs", "2", "--quiet", "--out", out]
+    done = subprocess.Popen(argv, stdout=stdout, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        stderr = done.communicate(timeout=120)[1]
+    except subprocess.TimeoutExpired:
+        os.killpg(done.pid, signal.SIGKILL)  # the sweep and its simulators
+        done.wait()
+        sys.exit(f"{what}: the sweep still ran after 120 s (waiting for a simulator that "
+                 "blocks on a full pipe?)")
+    done.stderr = stderr
+    assert done.returncode == 4, f"{what}: exit {done.returncode}\n{done.stderr}"
+    assert "Traceback" not in done.stderr and "cannot write" in done.stderr, done.stderr
+    checked.append(what)
+    return done
+
+
+with open("/dev/full", "w") as full:
+    stops("--out - into /dev/full", "-", stdout=full)
+with tempfile.TemporaryDirectory() as tmp:
+    fifo = os.path.join(tmp, "fifo")
+    os.mkfifo(fifo)
+
+    def read_a_little():
+        with open(fifo, "rb") as f:
+            f.read(4096)
+
+    reader = threading.Thread(target=read_a_little, daemon=True)
+    reader.start()
+    stops("a FIFO whose reader goes away", fifo)
+    reader.join()
 
 with tempfile.TemporaryDirectory() as tmp:
     disk = os.path.join(tmp, "disk")
@@ -57,7 +103,11 @@ with tempfile.TemporaryDirectory() as tmp:
         with open(out) as f:
             seeds = sorted(json.loads(line)["seed"] for line in f)
         assert seeds == list(range(SEEDS)), f"{len(seeds)} lines after the resume"
+        os.unlink(out)
+        subprocess.run(["mount", "-o", "remount,size=64k", disk], check=True)
+        stops("a full disk", out)
     finally:
         subprocess.run(["umount", disk])
 print(f"ops-sweep-full-disk: ok (the disk filled after {counted} of {SEEDS} seeds: exit 4, "
-      "no half line, resumed to every seed)")
+      "no half line, resumed to every seed; the real simulator's sweep ended at once, exit 4, "
+      "for " + ", ".join(checked) + ")")

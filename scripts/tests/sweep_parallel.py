@@ -1,12 +1,16 @@
 """ops-sweep-parallel: `scripts/sweep --parallel-hosts FILE` with two ':' entries (two shards
 on this machine, through GNU parallel) gives the same JSON Lines as the unsharded sweep, up
 to order and to the timing fields (duration_ms, run); the nightly seed base is
-sha256("COMMIT DATE") and is recorded in every line.
+sha256("COMMIT DATE") and is recorded in every line. A result that cannot be written
+(a FIFO whose reader goes away) ends the sweep, exit 4, and GNU parallel and its shards with it:
+none is left running.
 usage: sweep_parallel.py SOURCE_ROOT SIMULATOR"""
 import hashlib
 import os
+import subprocess
 import sys
 import tempfile
+import threading
 
 from sweeps import comparable, first_difference, run_sweep
 
@@ -46,5 +50,24 @@ with tempfile.TemporaryDirectory() as tmp:
         assert record["seed_base"] == base and record["seed_base_spec"] == spec, record
         assert record["date"] == "2025-01-01" and record["sim_args"] == ["--ops", "100"], record
         assert record["selection"] == f"--seeds {SEEDS}", record
+
+    fifo = os.path.join(tmp, "fifo")
+    os.mkfifo(fifo)
+
+    def read_a_little():
+        with open(fifo, "rb") as f:
+            f.read(4096)
+
+    reader = threading.Thread(target=read_a_little, daemon=True)
+    reader.start()
+    done = subprocess.run([os.path.join(root, "scripts", "sweep"), "--sim", sim,
+                           "--seeds", "100003", "--parallel-hosts", hosts, "--quiet",
+                           "--out", fifo], capture_output=True, text=True, timeout=120)
+    reader.join()
+    assert done.returncode == 4 and "cannot write" in done.stderr, \
+        f"exit {done.returncode}: {done.stderr}"
+    left = subprocess.run(["pgrep", "-f", "--", "seeds 100003"], capture_output=True,
+                          text=True).stdout
+    assert not left.strip(), f"left running after the sweep: pids {left.split()}"
 print(f"ops-sweep-parallel: ok ({SEEDS} seeds from {base:#x}, 2 shards through GNU parallel "
-      "equal the unsharded sweep)")
+      "equal the unsharded sweep; a result that cannot be written stops them all)")
