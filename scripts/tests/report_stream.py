@@ -172,6 +172,23 @@ with tempfile.TemporaryDirectory() as tmp:
     assert ": 3000 lines" in done.stderr and "1 malformed" in done.stderr, done.stderr
     checked.append("a 70 MB line skipped, the 1500 lines after it read")
 
+    # ---- the progress line: a clock that moves 11 s a call (every 10 s without a tty) ----
+    clock = iter(range(0, 1 << 30, 11))
+    real_monotonic, real_stderr = aggregate.time.monotonic, sys.stderr
+    shown = __import__("io").StringIO()
+    aggregate.time.monotonic, sys.stderr = (lambda: float(next(clock))), shown
+    try:
+        progress = aggregate.Progress(os.path.getsize(ran))
+        reader = aggregate.Reader(SWEEP_KEY, chunk=1 << 16, progress=progress)
+        reader.read(ran)
+        progress.done(reader.lines, reader.bytes)
+    finally:
+        aggregate.time.monotonic, sys.stderr = real_monotonic, real_stderr
+    text = shown.getvalue()
+    assert "lines read" in text and "ETA" in text and f"report: {reader.lines} lines read" \
+        in text, text[-500:]
+    checked.append("progress lines while reading")
+
     # ---- streaming: more lines than memory would hold as objects ----
     count = 300_000
     template = os.path.join(tmp, "template.jsonl")

@@ -51,6 +51,16 @@ with tempfile.TemporaryDirectory() as tmp:
     assert "rejects the flags --ops 20 --p-crash 990 before any seed ran" in done.stderr, \
         done.stderr
     assert not os.path.exists(out) or os.path.getsize(out) == 0, "seeds ran"
+    # A scrub rate that leaves no progress, refused by the simulator up front, is refused
+    # by the sweep before any seed, swarm on or off.
+    for swarm in ([], ["--sim-arg=--swarm", "--sim-arg=off"]):
+        done = run(sweep, "--sim", sim, "--seeds", "10", "--sim-arg=--p-scrub",
+                   "--sim-arg=1000", *swarm, "--quiet", "--allow-missing-scenarios",
+                   "--out", out)
+        assert done.returncode == 2, f"sweep exited {done.returncode}\n{done.stderr}"
+        assert "rejects the flags" in done.stderr and "--p-scrub 1000" in done.stderr, \
+            done.stderr
+        assert not os.path.exists(out) or os.path.getsize(out) == 0, "seeds ran"
 
     # A simulator that stops partway (exit 2 at seed 7): the sweep names the seed.
     fake = fakesim.make(tmp, behaviour={7: "usage"})

@@ -76,6 +76,10 @@ expect 2 --params-json --seed 1
 expect 2 --dry-run --bench
 expect 2 -- --seed 1
 expect 2 -x
+# one set of suffixes, upper case: 4g is refused (a parser that took k/KiB/g as well gave 0)
+expect 2 --memory-max 4g --dry-run
+expect 2 --memory-max 4GiB --dry-run
+expect 0 --memory-max 4G --dry-run
 expect 2 --memory-max 1k
 expect 2 --memory-max 1KiB
 expect 2 --block-size 4k
