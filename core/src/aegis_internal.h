@@ -43,7 +43,9 @@ CS_INTERNAL void cs_aegis_init(vsr_checksum_impl impl, uint8_t state[8][16], con
 CS_INTERNAL void cs_aegis_absorb(vsr_checksum_impl impl, uint8_t state[8][16],
                                  const uint8_t *blocks, size_t block_count);
 
-/* Finalize: the 128-bit tag for ad_size bytes of AD and msg_size bytes of message. */
+/* Finalize: the 128-bit tag for ad_size bytes of AD and msg_size bytes of message. It reads
+ * the state and does not write it back: a finalized state is done with (a stream's final
+ * marks it finished, and adding to it or finishing it again aborts). */
 CS_INTERNAL void cs_aegis_finalize(vsr_checksum_impl impl, uint8_t state[8][16], uint64_t ad_size,
                                    uint64_t msg_size, uint8_t tag[16]);
 

@@ -262,9 +262,6 @@ static void portable_finalize(uint8_t state[8][16], uint64_t ad_size, uint64_t m
         sum = pblock_xor(sum, s[i]);
     }
     memcpy(tag, sum.w, 16);
-    for (unsigned i = 0; i < 8; i++) {
-        memcpy(state[i], s[i].w, 16);
-    }
 }
 
 /* ---- x86-64 AES-NI ---- */
@@ -370,7 +367,6 @@ static CS_AESNI void aesni_finalize(uint8_t state[8][16], uint64_t ad_size, uint
     aesni_state st;
     aesni_load(&st, state[0]);
     aesni_store16(tag, aesni_finalize_state(&st, ad_size, msg_size));
-    aesni_store(&st, state[0]);
 }
 
 /* One-shot: the state never leaves registers, which is what makes short inputs cheap. */
@@ -747,9 +743,6 @@ static CS_ARMV8 void armv8_finalize(uint8_t state[8][16], uint64_t ad_size, uint
         sum = veorq_u8(sum, s[i]);
     }
     vst1q_u8(tag, sum);
-    for (unsigned i = 0; i < 8; i++) {
-        vst1q_u8(state[i], s[i]);
-    }
 }
 
 static bool armv8_detect(void) {

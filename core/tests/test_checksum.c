@@ -904,9 +904,18 @@ static void stream_add_after_final(vsr_checksum_impl impl) {
     (void)vsr_checksum_stream_final(&stream);
     vsr_checksum_stream_add(&stream, "x", 1);
 }
+/* Finalizing does not write the state back: a second final must not run on it. */
+static void stream_final_twice(vsr_checksum_impl impl) {
+    vsr_checksum_stream stream;
+    vsr_checksum_stream_init_with(&stream, impl);
+    vsr_checksum_stream_add(&stream, "x", 1);
+    (void)vsr_checksum_stream_final(&stream);
+    (void)vsr_checksum_stream_final(&stream);
+}
 
 /* Asking for an implementation the CPU lacks is a programmer error: it must abort. So are
- * bytes at NULL, on either side of the size that allows it (none), and a finished stream. */
+ * bytes at NULL, on either side of the size that allows it (none), and a finished stream
+ * (added to or finished again). */
 static void test_misuse_aborts(void) {
     for (size_t i = 0; i < IMPLS_ALL_COUNT; i++) {
         vsr_checksum_impl impl = impls_all[i];
@@ -922,6 +931,7 @@ static void test_misuse_aborts(void) {
         CHECK(aborts(stream_add_null_one, impl));
         CHECK(runs_clean(stream_add_null_none, impl));
         CHECK(aborts(stream_add_after_final, impl));
+        CHECK(aborts(stream_final_twice, impl));
         CHECK(aborts(headers_null_one, impl));
         CHECK(runs_clean(headers_null_none, impl));
     }
