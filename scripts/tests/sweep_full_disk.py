@@ -21,11 +21,10 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fakesim  # noqa: E402
-from sweeps import skip  # noqa: E402
+from sweeps import fifo_reader_that_leaves, skip  # noqa: E402
 
 root, sim = sys.argv[1], sys.argv[2]
 SEEDS = 1000
@@ -56,15 +55,7 @@ def stops(what, out, stdout=subprocess.DEVNULL):
 with open("/dev/full", "w") as full:
     stops("--out - into /dev/full", "-", stdout=full)
 with tempfile.TemporaryDirectory() as tmp:
-    fifo = os.path.join(tmp, "fifo")
-    os.mkfifo(fifo)
-
-    def read_a_little():
-        with open(fifo, "rb") as f:
-            f.read(4096)
-
-    reader = threading.Thread(target=read_a_little, daemon=True)
-    reader.start()
+    fifo, reader = fifo_reader_that_leaves(tmp)
     stops("a FIFO whose reader goes away", fifo)
     reader.join()
 

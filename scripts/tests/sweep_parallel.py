@@ -10,9 +10,8 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
 
-from sweeps import comparable, first_difference, run_sweep
+from sweeps import comparable, fifo_reader_that_leaves, first_difference, run_sweep
 
 root, sim = sys.argv[1], os.path.abspath(sys.argv[2])
 commit = "0123456789abcdef0123456789abcdef01234567"  # need not exist: a full id is not resolved
@@ -51,15 +50,7 @@ with tempfile.TemporaryDirectory() as tmp:
         assert record["date"] == "2025-01-01" and record["sim_args"] == ["--ops", "100"], record
         assert record["selection"] == f"--seeds {SEEDS}", record
 
-    fifo = os.path.join(tmp, "fifo")
-    os.mkfifo(fifo)
-
-    def read_a_little():
-        with open(fifo, "rb") as f:
-            f.read(4096)
-
-    reader = threading.Thread(target=read_a_little, daemon=True)
-    reader.start()
+    fifo, reader = fifo_reader_that_leaves(tmp)
     done = subprocess.run([os.path.join(root, "scripts", "sweep"), "--sim", sim,
                            "--seeds", "100003", "--parallel-hosts", hosts, "--quiet",
                            "--out", fifo], capture_output=True, text=True, timeout=120)

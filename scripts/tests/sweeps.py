@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 
 
 def skip(test, reason):
@@ -54,3 +55,18 @@ def first_difference(a, b):
             keys = sorted(k for k in set(x) | set(y) if x.get(k) != y.get(k))
             return f"seed {x['seed']:#x}: {keys}"
     return f"{len(a)} lines against {len(b)}"
+
+
+def fifo_reader_that_leaves(directory, size=4096):
+    """A FIFO in directory and a started thread that opens it, reads `size` bytes and
+    closes it (a reader that goes away): (its path, the thread)."""
+    fifo = os.path.join(directory, "fifo")
+    os.mkfifo(fifo)
+
+    def read_a_little():
+        with open(fifo, "rb") as f:
+            f.read(size)
+
+    reader = threading.Thread(target=read_a_little, daemon=True)
+    reader.start()
+    return fifo, reader
