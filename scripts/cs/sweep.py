@@ -523,7 +523,7 @@ class Sweep:
         selector.register(child.stderr, selectors.EVENT_READ, "err")
         pending, stderr, reported = b"", bytearray(), set()
         deadline = time.monotonic() + timeout
-        timed_out, read_all = False, False
+        timed_out = False
         try:
             while selector.get_map() and not self.halted:
                 left = deadline - time.monotonic()
@@ -545,13 +545,13 @@ class Sweep:
                                 reported.add(result["seed"])
                                 self.record(result)
                                 deadline = time.monotonic() + timeout
-            read_all = True
         finally:
+            # Stopped before the end of its output (a timeout, a halt, or an error such as a
+            # result that cannot be written): the simulator is killed, not waited for, since
+            # with nobody reading its lines it would block on a full pipe.
+            unread = bool(selector.get_map())
             selector.close()
-            # Stopped before the end (a timeout, a halt, or an error such as a result that
-            # cannot be written): the simulator is killed, not waited for, since with
-            # nobody reading its lines it would block on a full pipe.
-            if timed_out or self.halted or not read_all:
+            if unread or self.halted:
                 process.kill_group(child)
             child.wait()
             child.stdout.close()

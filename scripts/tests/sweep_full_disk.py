@@ -36,20 +36,18 @@ def stops(what, out, stdout=subprocess.DEVNULL):
     it must end by itself, exit 4, with no traceback."""
     argv = [os.path.join(root, "scripts", "sweep"), "--sim", sim, "--seeds", "3000",
             "--jobs", "2", "--quiet", "--out", out]
-    done = subprocess.Popen(argv, stdout=stdout, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+    child = subprocess.Popen(argv, stdout=stdout, stderr=subprocess.PIPE, text=True,
+                             start_new_session=True)
     try:
-        stderr = done.communicate(timeout=120)[1]
+        stderr = child.communicate(timeout=120)[1]
     except subprocess.TimeoutExpired:
-        os.killpg(done.pid, signal.SIGKILL)  # the sweep and its simulators
-        done.wait()
+        os.killpg(child.pid, signal.SIGKILL)  # the sweep and its simulators
+        child.wait()
         sys.exit(f"{what}: the sweep still ran after 120 s (waiting for a simulator that "
                  "blocks on a full pipe?)")
-    done.stderr = stderr
-    assert done.returncode == 4, f"{what}: exit {done.returncode}\n{done.stderr}"
-    assert "Traceback" not in done.stderr and "cannot write" in done.stderr, done.stderr
+    assert child.returncode == 4, f"{what}: exit {child.returncode}\n{stderr}"
+    assert "Traceback" not in stderr and "cannot write" in stderr, stderr
     checked.append(what)
-    return done
 
 
 with open("/dev/full", "w") as full:
